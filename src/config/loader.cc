@@ -1,0 +1,585 @@
+// YAML -> Config. Every error names FILE:LINE:COLUMN (1-based) and the dotted key path, e.g.
+// "portico.yaml:12:9: clusters[1].servers[0].address: invalid address ...".
+#include <fcntl.h>
+#include <unistd.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <initializer_list>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/address.h"
+#include "config/config.h"
+#include "config/suggest.h"
+#include "config/units.h"
+#include "net/cidr.h"
+
+namespace portico::config {
+namespace {
+
+constexpr std::string_view kRootKey = "<root>";
+constexpr uint64_t kMaxWorkers = 1024;
+constexpr uint64_t kMaxWeight = 1000;
+constexpr uint64_t kMaxHeadBytes = 1 << 20;  // max_request_line / max_header_bytes cap
+constexpr uint64_t kMaxHeaderCount = 10000;
+
+// A value in the document together with where it is and how to name it in errors.
+struct Field {
+  std::string path;     // dotted key path, e.g. "listeners[0].address"
+  YAML::Node node;      // the value
+  YAML::Mark fallback;  // used when the value has no useful mark (null/empty values)
+
+  // Where errors about this value point: the value itself, or its key for empty values
+  // (yaml-cpp places an empty value's mark on the following line).
+  YAML::Mark mark() const {
+    const YAML::Mark m = node.Mark();
+    if (node.IsNull() || m.is_null()) return fallback;
+    return m;
+  }
+};
+
+std::string childPath(const std::string& parent, std::string_view key) {
+  if (parent.empty()) return std::string(key);
+  return parent + "." + std::string(key);
+}
+
+std::string indexPath(const std::string& parent, size_t i) {
+  return parent + "[" + std::to_string(i) + "]";
+}
+
+std::string describe(const YAML::Node& n) {
+  switch (n.Type()) {
+    case YAML::NodeType::Map:
+      return "a map";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Scalar:
+      return "'" + n.Scalar() + "'";
+    default:
+      return "nothing";
+  }
+}
+
+std::string joinNames(std::initializer_list<std::string_view> words) {
+  std::string out;
+  for (std::string_view w : words) {
+    if (!out.empty()) out += ", ";
+    out += std::string(w);
+  }
+  return out;
+}
+
+std::string locate(const std::string& source, const YAML::Mark& m) {
+  const int line = m.is_null() ? 1 : m.line + 1;
+  const int column = m.is_null() ? 1 : m.column + 1;
+  return source + ":" + std::to_string(line) + ":" + std::to_string(column);
+}
+
+// An unquoted "[v6]:port" makes YAML see a flow sequence; recognise it to explain the error.
+bool looksLikeUnquotedIpv6(std::string_view line) {
+  for (size_t open = line.find('['); open != std::string_view::npos;
+       open = line.find('[', open + 1)) {
+    if (open > 0 && (line[open - 1] == '"' || line[open - 1] == '\'')) continue;
+    size_t i = open + 1;
+    bool colon = false;
+    while (i < line.size() && (std::isxdigit(static_cast<unsigned char>(line[i])) ||
+                               line[i] == ':' || line[i] == '.')) {
+      colon = colon || line[i] == ':';
+      ++i;
+    }
+    if (colon && i + 1 < line.size() && line[i] == ']' && line[i + 1] == ':') return true;
+  }
+  return false;
+}
+
+class Loader {
+ public:
+  Loader(const std::string& text, const std::string& source) : text_(text), source_(source) {}
+
+  std::shared_ptr<const Config> load();
+
+ private:
+  [[noreturn]] void fail(const YAML::Mark& m, std::string_view key, const std::string& msg) const {
+    throw ConfigError(locate(source_, m) + ": " + std::string(key) + ": " + msg);
+  }
+  [[noreturn]] void fail(const Field& f, const std::string& msg) const {
+    fail(f.mark(), f.path, msg);
+  }
+
+  // Key/value access to a mapping that rejects unknown (with a suggestion) and repeated keys.
+  class MapReader {
+   public:
+    MapReader(const Loader& loader, const Field& field,
+              std::initializer_list<std::string_view> allowed)
+        : loader_(loader), field_(field) {
+      if (!field.node.IsMap()) {
+        loader.fail(field, "expected a map with keys " + joinNames(allowed) + ", got " +
+                               describe(field.node));
+      }
+      std::vector<std::string_view> names(allowed);
+      for (auto it = field.node.begin(); it != field.node.end(); ++it) {
+        const YAML::Node& k = it->first;
+        if (!k.IsScalar()) {
+          loader.fail(k.Mark(), field.path.empty() ? kRootKey : std::string_view(field.path),
+                      "map keys must be plain strings, got " + describe(k));
+        }
+        const std::string& key = k.Scalar();
+        const std::string path = childPath(field.path, key);
+        if (std::find(names.begin(), names.end(), key) == names.end()) {
+          const std::string hint = closestMatch(key, names);
+          loader.fail(k.Mark(), path,
+                      "unknown key '" + key + "'" +
+                          (hint.empty() ? " (valid keys: " + joinNames(allowed) + ")"
+                                        : ", did you mean '" + hint + "'?"));
+        }
+        for (const Entry& e : entries_) {
+          if (e.key == key) {
+            loader.fail(k.Mark(), path,
+                        "duplicate key '" + key + "' (first given on line " +
+                            std::to_string(e.key_mark.line + 1) + ")");
+          }
+        }
+        entries_.push_back(Entry{key, k.Mark(), it->second});
+      }
+    }
+
+    // The value of `key`, if present.
+    std::optional<Field> get(std::string_view key) const {
+      for (const Entry& e : entries_) {
+        if (e.key == key) return Field{childPath(field_.path, key), e.value, e.key_mark};
+      }
+      return std::nullopt;
+    }
+
+    // The value of `key`; an error at the map's position if it is absent.
+    Field require(std::string_view key) const {
+      std::optional<Field> f = get(key);
+      if (!f) {
+        loader_.fail(field_.mark(), childPath(field_.path, key),
+                     "missing required key '" + std::string(key) + "'");
+      }
+      return *f;
+    }
+
+   private:
+    struct Entry {
+      std::string key;
+      YAML::Mark key_mark;
+      YAML::Node value;
+    };
+    const Loader& loader_;
+    Field field_;
+    std::vector<Entry> entries_;
+  };
+
+  // The elements of a list, each with its indexed path.
+  std::vector<Field> list(const Field& f, std::string_view what) const {
+    if (!f.node.IsSequence())
+      fail(f, "expected a list of " + std::string(what) + ", got " + describe(f.node));
+    std::vector<Field> out;
+    size_t i = 0;
+    for (auto it = f.node.begin(); it != f.node.end(); ++it, ++i) {
+      out.push_back(Field{indexPath(f.path, i), *it, f.mark()});
+    }
+    return out;
+  }
+
+  std::string str(const Field& f) const {
+    if (!f.node.IsScalar()) fail(f, "expected a string, got " + describe(f.node));
+    return f.node.Scalar();
+  }
+
+  std::string nonEmpty(const Field& f) const {
+    std::string s = str(f);
+    if (s.empty()) fail(f, "must not be empty");
+    return s;
+  }
+
+  uint64_t unsignedValue(const Field& f, uint64_t min, uint64_t max) const {
+    if (!f.node.IsScalar()) fail(f, "expected a number, got " + describe(f.node));
+    std::string error;
+    std::optional<uint64_t> v = parseUnsigned(f.node.Scalar(), max, &error);
+    if (!v) fail(f, error);
+    if (*v < min) fail(f, "must be at least " + std::to_string(min));
+    return *v;
+  }
+
+  uint64_t size(const Field& f, uint64_t min, uint64_t max) const {
+    if (!f.node.IsScalar()) fail(f, "expected a size (e.g. 8192 or 16k), got " + describe(f.node));
+    std::string error;
+    std::optional<uint64_t> v = parseSize(f.node.Scalar(), max, &error);
+    if (!v) fail(f, error);
+    if (*v < min) fail(f, "must be at least " + std::to_string(min) + " bytes");
+    return *v;
+  }
+
+  uint32_t duration(const Field& f, bool allow_zero) const {
+    if (!f.node.IsScalar()) {
+      fail(f, "expected a duration (e.g. 250ms, 5s, 2m), got " + describe(f.node));
+    }
+    std::string error;
+    std::optional<uint32_t> v = parseDurationMs(f.node.Scalar(), &error);
+    if (!v) fail(f, error);
+    if (*v == 0 && !allow_zero) fail(f, "must be greater than 0");
+    return *v;
+  }
+
+  bool boolean(const Field& f) const {
+    if (f.node.IsScalar()) {
+      std::string s = f.node.Scalar();
+      std::transform(s.begin(), s.end(), s.begin(),
+                     [](unsigned char c) { return std::tolower(c); });
+      if (s == "true") return true;
+      if (s == "false") return false;
+    }
+    fail(f, "expected true or false, got " + describe(f.node));
+  }
+
+  // One of `choices`, with a suggestion when the value is a near miss.
+  std::string choice(const Field& f, std::initializer_list<std::string_view> choices) const {
+    const std::string s = str(f);
+    std::vector<std::string_view> names(choices);
+    if (std::find(names.begin(), names.end(), s) != names.end()) return s;
+    const std::string hint = closestMatch(s, names);
+    fail(f, "invalid value '" + s + "', expected one of " + joinNames(choices) +
+                (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+  }
+
+  std::string address(const Field& f, bool allow_any_host) const {
+    if (f.node.IsSequence()) {
+      fail(f, "expected HOST:PORT, got a list (quote IPv6 addresses: \"[::1]:8080\")");
+    }
+    const std::string s = str(f);
+    std::string error;
+    std::optional<HostPort> hp = parseHostPort(s, &error);
+    if (!hp) fail(f, error);
+    if (!allow_any_host && hp->kind == HostPort::Kind::Any) {
+      fail(f, "invalid address '" + s + "': a server address needs a host, e.g. 127.0.0.1" + s);
+    }
+    return s;
+  }
+
+  void loadWorkers(const Field& f, Config& c) const;
+  void loadListeners(const Field& f, Config& c);
+  Route loadRoute(const Field& f);
+  void loadClusters(const Field& f, Config& c) const;
+  Cluster loadCluster(const Field& f, std::optional<Field>* name_field) const;
+  void loadAccessLog(const Field& f, Config& c) const;
+  void loadLimits(const Field& f, Config& c) const;
+  void loadTimeouts(const Field& f, Config& c) const;
+  void loadTrustedProxies(const Field& f, Config& c) const;
+  void checkRouteClusters(const Config& c) const;
+
+  // Where each route's cluster reference was written, for the cross-check after loading.
+  struct ClusterRef {
+    Field field;
+    std::string name;
+  };
+
+  const std::string& text_;
+  const std::string& source_;
+  std::vector<ClusterRef> cluster_refs_;
+};
+
+void Loader::loadWorkers(const Field& f, Config& c) const {
+  if (f.node.IsScalar() && f.node.Scalar() == "auto") {
+    c.workers = 0;
+    return;
+  }
+  if (!f.node.IsScalar()) fail(f, "expected 'auto' or a number, got " + describe(f.node));
+  std::optional<uint64_t> v = parseUnsigned(f.node.Scalar(), kMaxWorkers);
+  if (!v) {
+    fail(f, "expected 'auto' or a number from 0 to " + std::to_string(kMaxWorkers) + ", got " +
+                describe(f.node));
+  }
+  c.workers = static_cast<unsigned>(*v);
+}
+
+Route Loader::loadRoute(const Field& f) {
+  MapReader m(*this, f, {"match", "cluster"});
+  Route r;
+  if (std::optional<Field> match = m.get("match")) {
+    MapReader mm(*this, *match, {"host", "path_prefix"});
+    if (std::optional<Field> host = mm.get("host")) {
+      std::string h = str(*host);
+      std::transform(h.begin(), h.end(), h.begin(),
+                     [](unsigned char ch) { return std::tolower(ch); });
+      const std::string_view rest = std::string_view(h).substr(h.starts_with("*.") ? 2 : 0);
+      const bool valid = !rest.empty() && rest.front() != '.' && rest.back() != '.' &&
+                         rest.find("..") == std::string_view::npos &&
+                         std::all_of(rest.begin(), rest.end(), [](char ch) {
+                           return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+                                  ch == '-' || ch == '.' || ch == '_';
+                         });
+      if (!h.empty() && !valid) {
+        fail(*host, "invalid host '" + host->node.Scalar() +
+                        "' (expected a host name like api.example.com or *.example.com, "
+                        "without port)");
+      }
+      r.match.host = h;
+    }
+    if (std::optional<Field> prefix = mm.get("path_prefix")) {
+      const std::string p = str(*prefix);
+      if (!p.starts_with("/")) fail(*prefix, "path_prefix must start with '/', got '" + p + "'");
+      if (std::any_of(p.begin(), p.end(),
+                      [](unsigned char ch) { return ch <= ' ' || ch == 0x7f; })) {
+        fail(*prefix, "path_prefix must not contain spaces or control characters");
+      }
+      r.match.path_prefix = p;
+    }
+  }
+  const Field cluster = m.require("cluster");
+  r.cluster = nonEmpty(cluster);
+  cluster_refs_.push_back(ClusterRef{cluster, r.cluster});
+  return r;
+}
+
+void Loader::loadListeners(const Field& f, Config& c) {
+  const std::vector<Field> items = list(f, "listeners");
+  if (items.empty()) fail(f, "at least one listener is required");
+  for (const Field& item : items) {
+    MapReader m(*this, item, {"name", "address", "routes"});
+    Listener l;
+    const Field addr = m.require("address");
+    l.address = address(addr, /*allow_any_host=*/true);
+    for (size_t i = 0; i < c.listeners.size(); ++i) {
+      if (c.listeners[i].address == l.address) {
+        fail(addr, "duplicate listener address '" + l.address + "' (also used by listeners[" +
+                       std::to_string(i) + "])");
+      }
+    }
+    if (std::optional<Field> name = m.get("name")) {
+      l.name = nonEmpty(*name);
+      for (size_t i = 0; i < c.listeners.size(); ++i) {
+        if (c.listeners[i].name == l.name) {
+          fail(*name, "duplicate listener name '" + l.name + "' (also used by listeners[" +
+                          std::to_string(i) + "])");
+        }
+      }
+    } else {
+      l.name = l.address;
+    }
+    const Field routes = m.require("routes");
+    const std::vector<Field> route_items = list(routes, "routes");
+    if (route_items.empty()) fail(routes, "a listener needs at least one route");
+    for (const Field& ri : route_items) {
+      Route r = loadRoute(ri);
+      for (size_t i = 0; i < l.routes.size(); ++i) {
+        if (l.routes[i].match.host == r.match.host &&
+            l.routes[i].match.path_prefix == r.match.path_prefix) {
+          fail(ri, "duplicate route: same host and path_prefix as " + indexPath(routes.path, i) +
+                       ", so it could never match");
+        }
+      }
+      l.routes.push_back(std::move(r));
+    }
+    c.listeners.push_back(std::move(l));
+  }
+}
+
+Cluster Loader::loadCluster(const Field& f, std::optional<Field>* name_field) const {
+  MapReader m(*this, f,
+              {"name", "servers", "connect_timeout", "response_timeout", "max_idle", "idle_timeout",
+               "rewrite_host"});
+  Cluster cl;
+  *name_field = m.require("name");
+  cl.name = nonEmpty(**name_field);
+  const Field servers = m.require("servers");
+  const std::vector<Field> items = list(servers, "servers");
+  if (items.empty()) fail(servers, "a cluster needs at least one server");
+  for (const Field& item : items) {
+    Server s;
+    if (item.node.IsMap()) {
+      MapReader sm(*this, item, {"address", "weight"});
+      s.address = address(sm.require("address"), /*allow_any_host=*/false);
+      if (std::optional<Field> w = sm.get("weight")) {
+        s.weight = static_cast<uint32_t>(unsignedValue(*w, 1, kMaxWeight));
+      }
+    } else if (item.node.IsScalar()) {
+      s.address = address(item, /*allow_any_host=*/false);
+    } else {
+      fail(item,
+           "expected a server address (HOST:PORT) or a map with 'address' and 'weight', "
+           "got " +
+               describe(item.node));
+    }
+    for (size_t i = 0; i < cl.servers.size(); ++i) {
+      if (cl.servers[i].address == s.address) {
+        fail(item, "duplicate server '" + s.address + "' (same as " + indexPath(servers.path, i) +
+                       "; use weight instead)");
+      }
+    }
+    cl.servers.push_back(std::move(s));
+  }
+  if (auto v = m.get("connect_timeout")) cl.connect_timeout_ms = duration(*v, false);
+  if (auto v = m.get("response_timeout")) cl.response_timeout_ms = duration(*v, false);
+  if (auto v = m.get("max_idle")) cl.max_idle = static_cast<uint32_t>(unsignedValue(*v, 0, 100000));
+  if (auto v = m.get("idle_timeout")) cl.idle_timeout_ms = duration(*v, false);
+  if (auto v = m.get("rewrite_host")) cl.rewrite_host = boolean(*v);
+  return cl;
+}
+
+void Loader::loadClusters(const Field& f, Config& c) const {
+  for (const Field& item : list(f, "clusters")) {
+    std::optional<Field> name;
+    Cluster cl = loadCluster(item, &name);
+    for (size_t i = 0; i < c.clusters.size(); ++i) {
+      if (c.clusters[i].name == cl.name) {
+        fail(*name, "duplicate cluster name '" + cl.name + "' (also used by " +
+                        indexPath(f.path, i) + ")");
+      }
+    }
+    c.clusters.push_back(std::move(cl));
+  }
+}
+
+void Loader::loadAccessLog(const Field& f, Config& c) const {
+  MapReader m(*this, f, {"path", "format"});
+  c.access_log.path = nonEmpty(m.require("path"));
+  if (std::optional<Field> fmt = m.get("format")) {
+    c.access_log.format = choice(*fmt, {"combined", "json"}) == "json"
+                              ? AccessLog::Format::Json
+                              : AccessLog::Format::Combined;
+  }
+}
+
+void Loader::loadLimits(const Field& f, Config& c) const {
+  MapReader m(*this, f,
+              {"max_request_line", "max_header_bytes", "max_header_count", "max_body_size"});
+  if (auto v = m.get("max_request_line")) {
+    c.limits.max_request_line = static_cast<uint32_t>(size(*v, 1, kMaxHeadBytes));
+  }
+  if (auto v = m.get("max_header_bytes")) {
+    c.limits.max_header_bytes = static_cast<uint32_t>(size(*v, 1, kMaxHeadBytes));
+  }
+  if (auto v = m.get("max_header_count")) {
+    c.limits.max_header_count = static_cast<uint32_t>(unsignedValue(*v, 1, kMaxHeaderCount));
+  }
+  if (auto v = m.get("max_body_size")) c.limits.max_body_bytes = size(*v, 0, UINT64_MAX);
+}
+
+void Loader::loadTimeouts(const Field& f, Config& c) const {
+  MapReader m(*this, f, {"client_header", "client_idle", "client_body", "shutdown"});
+  if (auto v = m.get("client_header")) c.timeouts.client_header_ms = duration(*v, false);
+  if (auto v = m.get("client_idle")) c.timeouts.client_idle_ms = duration(*v, false);
+  if (auto v = m.get("client_body")) c.timeouts.client_body_ms = duration(*v, false);
+  if (auto v = m.get("shutdown")) c.timeouts.shutdown_ms = duration(*v, true);
+}
+
+void Loader::loadTrustedProxies(const Field& f, Config& c) const {
+  for (const Field& item : list(f, "CIDRs")) {
+    std::string error;
+    std::optional<net::Cidr> cidr = net::Cidr::parse(str(item), &error);
+    if (!cidr) fail(item, error);
+    c.trusted_proxies.push_back(cidr->toString());
+  }
+}
+
+void Loader::checkRouteClusters(const Config& c) const {
+  std::vector<std::string_view> names;
+  for (const Cluster& cl : c.clusters) names.push_back(cl.name);
+  for (const ClusterRef& ref : cluster_refs_) {
+    if (c.findCluster(ref.name) != nullptr) continue;
+    const std::string hint = closestMatch(ref.name, names);
+    fail(ref.field,
+         "unknown cluster '" + ref.name + "'" +
+             (hint.empty() ? std::string(names.empty() ? " (no clusters are defined)" : "")
+                           : ", did you mean '" + hint + "'?"));
+  }
+}
+
+std::shared_ptr<const Config> Loader::load() {
+  std::vector<YAML::Node> docs;
+  try {
+    docs = YAML::LoadAll(text_);
+  } catch (const YAML::Exception& e) {
+    std::string msg = "syntax error: " + e.msg;
+    if (!e.mark.is_null()) {
+      // Find the offending line to explain the most common surprise.
+      std::istringstream lines(text_);
+      std::string line;
+      for (int i = 0; i <= e.mark.line && std::getline(lines, line); ++i) {
+      }
+      if (looksLikeUnquotedIpv6(line)) {
+        msg += " (IPv6 addresses must be quoted, e.g. \"[::1]:8080\")";
+      }
+    }
+    throw ConfigError(locate(source_, e.mark) + ": " + msg);
+  }
+  if (docs.size() > 1) {
+    fail(docs[1].Mark(), kRootKey, "only one YAML document is allowed per config file");
+  }
+  auto c = std::make_shared<Config>();
+  c->source = source_;
+  const Field root{"", docs.empty() ? YAML::Node() : docs[0], YAML::Mark()};
+  if (root.node.IsNull()) fail(root.mark(), "listeners", "at least one listener is required");
+  if (!root.node.IsMap()) {
+    fail(root.mark(), kRootKey, "expected a map of settings, got " + describe(root.node));
+  }
+  const MapReader m(*this, root,
+                    {"workers", "listeners", "clusters", "access_log", "error_log", "limits",
+                     "timeouts", "trusted_proxies", "server_header", "via"});
+
+  if (auto v = m.get("workers")) loadWorkers(*v, *c);
+  loadListeners(m.require("listeners"), *c);
+  if (auto v = m.get("clusters")) loadClusters(*v, *c);
+  if (auto v = m.get("access_log")) loadAccessLog(*v, *c);
+  if (auto v = m.get("error_log")) {
+    const MapReader em(*this, *v, {"level"});
+    if (auto level = em.get("level")) {
+      c->error_log_level = choice(*level, {"debug", "info", "warn", "error"});
+    }
+  }
+  if (auto v = m.get("limits")) loadLimits(*v, *c);
+  if (auto v = m.get("timeouts")) loadTimeouts(*v, *c);
+  if (auto v = m.get("trusted_proxies")) loadTrustedProxies(*v, *c);
+  if (auto v = m.get("server_header")) c->server_header = boolean(*v);
+  if (auto v = m.get("via")) {
+    const std::string via = nonEmpty(*v);
+    // It goes into "Via: 1.1 <name>", so it must be an HTTP token.
+    const bool token = std::all_of(via.begin(), via.end(), [](unsigned char ch) {
+      return std::isalnum(ch) || std::strchr("!#$%&'*+-.^_`|~", ch) != nullptr;
+    });
+    if (!token)
+      fail(*v, "via must be a single token (letters, digits, -._~ etc.), got '" + via + "'");
+    c->via_name = via;
+  }
+  checkRouteClusters(*c);
+  return c;
+}
+
+}  // namespace
+
+std::shared_ptr<const Config> loadConfigText(const std::string& text, const std::string& source) {
+  return Loader(text, source).load();
+}
+
+std::shared_ptr<const Config> loadConfigFile(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw ConfigError(path + ": cannot read: " + std::strerror(errno));
+  std::string text;
+  char buf[16384];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof(buf));
+    if (n > 0) {
+      text.append(buf, static_cast<size_t>(n));
+    } else if (n == 0) {
+      break;
+    } else if (errno != EINTR) {
+      const int err = errno;
+      ::close(fd);
+      throw ConfigError(path + ": cannot read: " + std::strerror(err));
+    }
+  }
+  ::close(fd);
+  return loadConfigText(text, path);
+}
+
+}  // namespace portico::config

@@ -1,0 +1,34 @@
+#pragma once
+// Socket addresses and the few socket calls portico makes. Thread: any.
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <string>
+#include <string_view>
+
+namespace portico::net {
+
+struct Address {
+  sockaddr_storage ss{};
+  socklen_t len = 0;
+  const sockaddr* sa() const { return reinterpret_cast<const sockaddr*>(&ss); }
+  int family() const { return ss.ss_family; }
+  // "1.2.3.4:80" or "[::1]:80".
+  std::string toString() const;
+  // The IP part only ("1.2.3.4", "::1"; v4-mapped v6 shown as v4).
+  std::string ipString() const;
+};
+
+// Parses "host:port" where host is an IPv4 literal, "[v6]", "localhost" or empty (0.0.0.0).
+// Returns false when it does not parse or the port is not 1-65535.
+bool parseAddress(std::string_view text, Address& out);
+
+// Creates a non-blocking listening socket bound to `addr` with SO_REUSEADDR and SO_REUSEPORT.
+// Returns the fd or -1 with `err` set to a readable reason.
+int listenSocket(const Address& addr, int backlog, std::string& err);
+
+// Starts a non-blocking connect to `addr` (TCP_NODELAY set). Returns the fd (connect may be in
+// progress) or -1 with errno set.
+int connectSocket(const Address& addr);
+
+}  // namespace portico::net

@@ -1,0 +1,867 @@
+#include "proxy/downstream_connection.h"
+
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "core/log.h"
+#include "proxy/error_response.h"
+#include "proxy/forwarding.h"
+
+namespace portico::proxy {
+
+using http1::BodyFraming;
+using http1::ParseState;
+
+namespace {
+constexpr uint32_t kLingerMs = 2000;
+const http1::Limits kResponseLimits{65536, 32768, http1::kMaxHeaders};
+}  // namespace
+
+const char* DownstreamConnection::stateName(State s) {
+  switch (s) {
+    case State::WaitHead:
+      return "wait-head";
+    case State::Exchange:
+      return "exchange";
+    case State::Tunnel:
+      return "tunnel";
+    case State::Closing:
+      return "closing";
+    case State::Lingering:
+      return "lingering";
+    case State::Closed:
+      return "closed";
+  }
+  return "?";
+}
+
+void DownstreamConnection::create(server::Worker& w, server::ListenerSocket& ls, int fd,
+                                  const net::Address& peer) {
+  auto* c = new DownstreamConnection(w, ls, fd, peer);
+  if (!w.loop().add(fd, c)) {
+    ::close(fd);
+    c->fd_ = -1;
+    c->state_ = State::Closed;
+    delete c;
+    return;
+  }
+  w.connectionOpened();
+  c->drain_it_ = w.addDrainListener(c);
+  c->armTimer(TimerKind::Header, w.current()->snapshot->config->timeouts.client_header_ms);
+}
+
+DownstreamConnection::DownstreamConnection(server::Worker& w, server::ListenerSocket& ls, int fd,
+                                           const net::Address& peer)
+    : worker_(w), listener_(ls), fd_(fd), peer_(peer), peer_ip_(peer.ipString()) {
+  timer_.setCallback(&DownstreamConnection::onTimer, this);
+}
+
+DownstreamConnection::~DownstreamConnection() {
+  in_.release(worker_.buffers());
+  out_.release(worker_.buffers());
+}
+
+void DownstreamConnection::armTimer(TimerKind kind, uint32_t ms) {
+  timer_kind_ = kind;
+  if (ms == 0) {
+    timer_.cancel();
+    return;
+  }
+  worker_.loop().timers().arm(timer_, ms);
+}
+
+void DownstreamConnection::onEvents(uint32_t events) {
+  if (state_ == State::Closed) return;
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) can_read_ = true;
+  if (events & EPOLLRDHUP) rdhup_ = true;
+  if (events & (EPOLLHUP | EPOLLERR)) client_error_ = true;
+  if (events & EPOLLOUT) can_write_ = true;
+  drive();
+}
+
+void DownstreamConnection::onUpstreamEvent() {
+  if (state_ == State::Closed) return;
+  drive();
+}
+
+void DownstreamConnection::drive() {
+  if (in_drive_) {
+    redo_ = true;
+    return;
+  }
+  in_drive_ = true;
+  do {
+    redo_ = false;
+    step();
+  } while (redo_ && state_ != State::Closed);
+  in_drive_ = false;
+}
+
+void DownstreamConnection::step() {
+  switch (state_) {
+    case State::WaitHead:
+      stepHead();
+      break;
+    case State::Exchange:
+      stepExchange();
+      break;
+    case State::Tunnel:
+      stepTunnel();
+      break;
+    case State::Closing:
+      stepClosing();
+      break;
+    case State::Lingering:
+      stepLinger();
+      break;
+    case State::Closed:
+      break;
+  }
+}
+
+bool DownstreamConnection::readClient() {
+  if (!can_read_ || client_eof_) return false;
+  uint32_t space;
+  char* p = in_.writable(worker_.buffers(), space);
+  if (space == 0) return false;
+  ssize_t n = ::read(fd_, p, space);
+  if (n > 0) {
+    in_.commit(static_cast<uint32_t>(n));
+    if (static_cast<uint32_t>(n) < space && !rdhup_) can_read_ = false;
+    if (state_ == State::WaitHead && std::memchr(p, '\n', static_cast<size_t>(n)))
+      head_has_newline_ = true;
+    return true;
+  }
+  if (n == 0) {
+    client_eof_ = true;
+    can_read_ = false;
+  } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+    can_read_ = false;
+  } else if (errno != EINTR) {
+    client_eof_ = true;
+    client_error_ = true;
+    can_read_ = false;
+  }
+  in_.releaseIfEmpty(worker_.buffers());
+  return false;
+}
+
+bool DownstreamConnection::readUpstream() {
+  upstream::UpstreamConnection* u = up_;
+  if (!u || !u->can_read || u->eof || u->state == upstream::UpstreamConnection::State::Connecting)
+    return false;
+  uint32_t space;
+  char* p = u->in.writable(worker_.buffers(), space);
+  if (space == 0) return false;
+  ssize_t n = ::read(u->fd, p, space);
+  if (n > 0) {
+    u->in.commit(static_cast<uint32_t>(n));
+    if (static_cast<uint32_t>(n) < space && !u->rdhup) u->can_read = false;
+    return true;
+  }
+  if (n == 0) {
+    u->eof = true;
+    u->can_read = false;
+  } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+    u->can_read = false;
+  } else if (errno != EINTR) {
+    u->eof = true;
+    u->error = true;
+    u->can_read = false;
+  }
+  return false;
+}
+
+bool DownstreamConnection::flushOut() {
+  if (out_.empty() || !can_write_) return false;
+  ssize_t n = ::send(fd_, out_.data(), out_.size(), MSG_NOSIGNAL);
+  if (n < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK)
+      can_write_ = false;
+    else if (errno != EINTR)
+      client_error_ = true;
+    return false;
+  }
+  if (static_cast<uint32_t>(n) < out_.size()) can_write_ = false;
+  out_.consume(static_cast<uint32_t>(n));
+  return n > 0;
+}
+
+bool DownstreamConnection::pipe(buffer::Buffer& src, BodyForwarder& fwd, int dst_fd,
+                                buffer::Buffer& dst_out, bool& dst_can_write, bool& dst_error) {
+  if (!dst_can_write || dst_error) return false;
+  uint32_t n = fwd.forwardable(src.view());
+  iovec iov[2];
+  int cnt = 0;
+  uint32_t out_size = dst_out.size();
+  if (out_size) iov[cnt++] = {const_cast<char*>(dst_out.data()), out_size};
+  if (n) iov[cnt++] = {const_cast<char*>(src.data()), n};
+  if (cnt == 0) return false;
+  msghdr msg{};
+  msg.msg_iov = iov;
+  msg.msg_iovlen = static_cast<size_t>(cnt);
+  ssize_t w = ::sendmsg(dst_fd, &msg, MSG_NOSIGNAL);
+  if (w < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK)
+      dst_can_write = false;
+    else if (errno != EINTR)
+      dst_error = true;
+    return false;
+  }
+  auto written = static_cast<uint32_t>(w);
+  if (written < out_size + n) dst_can_write = false;
+  uint32_t from_out = written < out_size ? written : out_size;
+  dst_out.consume(from_out);
+  uint32_t from_src = written - from_out;
+  if (from_src) {
+    src.consume(from_src);
+    fwd.sent(from_src);
+  }
+  return written > 0;
+}
+
+// ---------------------------------------------------------------- request head
+
+void DownstreamConnection::stepHead() {
+  if (flushOut()) redo_ = true;
+  if (client_error_ && !out_.empty()) {
+    close();
+    return;
+  }
+  const config::Config& cfg = *worker_.current()->snapshot->config;
+  if (!in_.empty()) {
+    if (timer_kind_ == TimerKind::Idle) armTimer(TimerKind::Header, cfg.timeouts.client_header_ms);
+    bool oversized = in_.size() > cfg.limits.max_header_bytes;
+    if (head_has_newline_ || oversized) {
+      head_has_newline_ = false;
+      http1::Limits limits{cfg.limits.max_request_line, cfg.limits.max_header_bytes,
+                           cfg.limits.max_header_count};
+      http1::ParseResult r = http1::parseRequestHead(in_.view(), limits, req_);
+      if (r.state == ParseState::Done) {
+        startExchange();
+        redo_ = true;
+        return;
+      }
+      if (r.state == ParseState::Error) {
+        log::debug("{}: bad request: {}", peer_ip_, r.error ? r.error : "?");
+        method_ = http::Method::Other;
+        respondError(r.error_status ? r.error_status : 400);
+        return;
+      }
+    }
+    if (!out_.empty()) return;  // let a pending response drain first
+  }
+  if (readClient()) {
+    redo_ = true;
+    return;
+  }
+  if (client_eof_) {
+    close();
+    return;
+  }
+  if (in_.empty() && out_.empty()) {
+    in_.releaseIfEmpty(worker_.buffers());
+    out_.releaseIfEmpty(worker_.buffers());
+    if (worker_.draining()) close();
+  }
+}
+
+void DownstreamConnection::startExchange() {
+  gen_ = worker_.pin();
+  // Offsets only: the bytes (and req_'s views into them) stay in place until the next read.
+  in_.consume(static_cast<uint32_t>(req_.head_length));
+  const Snapshot& snap = *gen_->snapshot;
+  const config::Config& cfg = *snap.config;
+  started_ms_ = worker_.loop().nowMs();
+  method_ = req_.method_id;
+  version_minor_ = req_.version_minor;
+  keep_alive_ = req_.keepAlive() && !worker_.draining();
+  resp_head_done_ = resp_started_ = sent_100_ = dechunk_ = retried_ = websocket_ = false;
+  upstream_reusable_ = false;
+  status_ = 0;
+  resp_head_bytes_ = 0;
+  cluster_name_ = nullptr;
+  host_ = nullptr;
+  resp_body_.start(BodyFraming::None, 0);
+  req_body_.start(req_.framing, req_.content_length);
+  req_body_.setMaxPayload(cfg.limits.max_body_bytes);
+
+  if (worker_.accessLog().enabled()) {
+    auto ua = std::string_view{};
+    auto ref = std::string_view{};
+    for (uint32_t i = 0; i < req_.header_count; ++i) {
+      const auto& h = req_.headers[i];
+      if (h.id != http::HeaderId::Other) continue;
+      if (h.name.size() == 10 && http::equalsIgnoreCase(h.name, "user-agent"))
+        ua = h.value;
+      else if (h.name.size() == 7 && http::equalsIgnoreCase(h.name, "referer"))
+        ref = h.value;
+    }
+    log_store_.clear();
+    log_store_.append(req_.method).append(req_.target).append(req_.host).append(ua).append(ref);
+    log_method_len_ = static_cast<uint32_t>(req_.method.size());
+    log_target_len_ = static_cast<uint32_t>(req_.target.size());
+    log_host_len_ = static_cast<uint32_t>(req_.host.size());
+    log_ua_len_ = static_cast<uint32_t>(ua.size());
+    log_ref_len_ = static_cast<uint32_t>(ref.size());
+  }
+
+  state_ = State::Exchange;
+  timer_.cancel();
+  timer_kind_ = TimerKind::None;
+
+  if (req_.method_id == http::Method::Connect) {
+    respondError(501);
+    return;
+  }
+  if (listener_.index < 0) {
+    respondError(503);
+    return;
+  }
+  const ListenerInfo& li = snap.listeners[static_cast<size_t>(listener_.index)];
+  const router::CompiledRoute* route = li.router.match(req_.host, req_.target);
+  if (!route) {
+    respondError(404);
+    return;
+  }
+  cluster_name_ = &route->cluster_name;
+  const ClusterInfo& ci = snap.clusters[route->cluster_index];
+  connect_ms_ = ci.config->connect_timeout_ms;
+  response_ms_ = ci.config->response_timeout_ms;
+  if (cfg.limits.max_body_bytes && req_.framing == BodyFraming::ContentLength &&
+      req_.content_length > cfg.limits.max_body_bytes) {
+    respondError(413);
+    return;
+  }
+  auto& cs = gen_->clusters[route->cluster_index];
+  if (cs.hosts.empty()) {
+    respondError(503);
+    return;
+  }
+  host_ = cs.hosts[cs.next++ % cs.hosts.size()];
+  websocket_ = req_.upgrade_websocket;
+  retry_ok_ = http::isIdempotent(req_.method_id) && req_.framing == BodyFraming::None;
+
+  if (!connectUpstream(false)) {
+    respondError(502);
+    return;
+  }
+  // Serialize the upstream head straight into the upstream connection's output buffer.
+  RequestForwardInfo info;
+  info.client_ip = peer_ip_;
+  info.peer_trusted = snap.trusted_proxies.contains(peer_.sa());
+  info.via_name = cfg.via_name;
+  if (ci.config->rewrite_host) info.host_override = host_->text;
+  info.forward_upgrade = websocket_;
+  uint32_t space;
+  char* p = up_->out.writable(worker_.buffers(), space);
+  HeadWriter w{p, p + space};
+  writeUpstreamRequestHead(req_, info, w);
+  if (w.overflow) {
+    respondError(431);
+    return;
+  }
+  up_->out.commit(static_cast<uint32_t>(w.written(p)));
+  if (up_->reused && retry_ok_) retry_head_.assign(p, w.written(p));
+
+  if (req_.expect_continue && req_.version_minor == 1 && !req_body_.done()) {
+    out_.append(worker_.buffers(), "HTTP/1.1 100 Continue\r\n\r\n");
+    sent_100_ = true;
+  }
+  if (!req_body_.done()) armTimer(TimerKind::Body, cfg.timeouts.client_body_ms);
+}
+
+bool DownstreamConnection::connectUpstream(bool fresh_only) {
+  if (!fresh_only && !host_->idle.empty()) {
+    upstream::UpstreamConnection* u = host_->idle.back();
+    host_->idle.pop_back();
+    u->adopt(this);
+    up_ = u;
+    worker_.loop().timers().arm(u->timer, response_ms_);
+    response_timer_armed_ = true;
+    return true;
+  }
+  upstream::UpstreamConnection* u = upstream::UpstreamConnection::connect(worker_.loop(), *host_);
+  if (!u) {
+    log::warn("connect to {} failed: {}", host_->text, std::strerror(errno));
+    return false;
+  }
+  u->owner = this;
+  up_ = u;
+  worker_.loop().timers().arm(u->timer, connect_ms_);
+  response_timer_armed_ = false;
+  return true;
+}
+
+// ---------------------------------------------------------------- exchange
+
+void DownstreamConnection::stepExchange() {
+  upstream::UpstreamConnection* u = up_;
+  if (!u) {  // local response being flushed
+    stepClosing();
+    return;
+  }
+  bool progress = false;
+  // Request direction: head + body to the upstream.
+  if (u->state == upstream::UpstreamConnection::State::Active) {
+    if (!response_timer_armed_) {  // connected: the connect timeout becomes the response one
+      worker_.loop().timers().arm(u->timer, response_ms_);
+      response_timer_armed_ = true;
+    }
+    if (!req_body_.done() || !u->out.empty()) {
+      if (pipe(in_, req_body_, u->fd, u->out, u->can_write, u->error)) progress = true;
+      if (req_body_.error() && !req_body_.tooLarge()) {
+        log::debug("{}: invalid request body: {}", peer_ip_, req_body_.errorText());
+        // Never let the backend see a truncated body as complete: abort its connection.
+        endExchangeResources(true);
+        respondError(400);
+        return;
+      }
+      if (req_body_.tooLarge()) {
+        endExchangeResources(true);
+        respondError(413);
+        return;
+      }
+      if (!req_body_.done() && in_.empty() && !u->error) {
+        if (readClient())
+          progress = true;
+        else if (client_eof_) {
+          // Client went away mid-body: abort upstream, nothing to answer.
+          endExchangeResources(true);
+          close();
+          return;
+        }
+      }
+      if (!req_body_.done() && progress && timer_kind_ == TimerKind::Body)
+        armTimer(TimerKind::Body, gen_->snapshot->config->timeouts.client_body_ms);
+    }
+  }
+  // Response direction.
+  if (!resp_head_done_) {
+    if (!u->in.empty()) {
+      http1::ParseResult r =
+          http1::parseResponseHead(u->in.view(), kResponseLimits, method_, resp_);
+      if (r.state == ParseState::Error) {
+        log::warn("invalid response from {}: {}", host_->text, r.error ? r.error : "?");
+        endExchangeResources(true);
+        respondError(502);
+        return;
+      }
+      if (r.state == ParseState::Done) {
+        if (resp_.status < 200 && resp_.status != 101) {
+          // Interim response: forward to HTTP/1.1 clients (drop a 100 we already sent).
+          if (version_minor_ == 1 && !(resp_.status == 100 && sent_100_)) {
+            uint32_t space;
+            char* p = out_.writable(worker_.buffers(), space);
+            HeadWriter w{p, p + space};
+            ResponseForwardInfo info{gen_->snapshot->config->via_name, false, true, false};
+            writeDownstreamResponseHead(resp_, info, w);
+            if (!w.overflow) out_.commit(static_cast<uint32_t>(w.written(p)));
+            if (resp_.status == 100) sent_100_ = true;
+          }
+          u->in.consume(static_cast<uint32_t>(resp_.head_length));
+          redo_ = true;
+          return;
+        }
+        startResponse();
+        if (state_ != State::Exchange) return;
+        redo_ = true;
+        return;
+      }
+    }
+    if (readUpstream()) {
+      redo_ = true;
+      return;
+    }
+    if (u->eof || u->error) {
+      upstreamFailed(false);
+      return;
+    }
+    if (flushOut()) progress = true;
+    if (progress) redo_ = true;
+    return;
+  }
+  // Response body to the client.
+  if (dechunk_) {
+    if (dechunkToClient()) progress = true;
+  } else if (pipe(u->in, resp_body_, fd_, out_, can_write_, client_error_)) {
+    progress = true;
+  }
+  if (resp_body_.error()) {
+    log::warn("invalid response body from {}: {}", host_->text, resp_body_.errorText());
+    endExchangeResources(true);
+    close();
+    return;
+  }
+  if (client_error_) {
+    endExchangeResources(true);
+    close();
+    return;
+  }
+  if (resp_body_.done() && out_.empty()) {
+    finishExchange();
+    return;
+  }
+  if (!resp_body_.done()) {
+    if (readUpstream())
+      progress = true;
+    else if (u->eof) {
+      resp_body_.sourceClosed();
+      if (resp_body_.done())
+        progress = true;
+      else {
+        // Truncated response: the client must not mistake it for a complete one.
+        log::warn("upstream {} closed mid-response", host_->text);
+        endExchangeResources(true);
+        close();
+        return;
+      }
+    }
+    if (progress) worker_.loop().timers().arm(u->timer, response_ms_);
+  }
+  if (progress) redo_ = true;
+}
+
+bool DownstreamConnection::dechunkToClient() {
+  bool progress = false;
+  upstream::UpstreamConnection* u = up_;
+  while (!resp_body_.done() && !u->in.empty()) {
+    uint32_t space = out_.spaceLeft();
+    if (space < 64) break;
+    std::string_view src = u->in.view();
+    if (src.size() > space) src = src.substr(0, space);
+    auto st = resp_body_.decodeStep(src);
+    if (st.kind == http1::ChunkedDecoder::Kind::Error) {
+      resp_body_.markError(st.error ? st.error : "invalid chunked framing");
+      return progress;
+    }
+    if (st.kind == http1::ChunkedDecoder::Kind::Data)
+      out_.append(worker_.buffers(), st.data.data(), static_cast<uint32_t>(st.data.size()));
+    u->in.consume(static_cast<uint32_t>(st.consumed));
+    if (st.consumed) progress = true;
+    if (st.kind == http1::ChunkedDecoder::Kind::Done) resp_body_.markDone();
+    if (st.kind == http1::ChunkedDecoder::Kind::NeedMore && st.consumed == 0) break;
+  }
+  if (flushOut()) progress = true;
+  return progress;
+}
+
+void DownstreamConnection::startResponse() {
+  const config::Config& cfg = *gen_->snapshot->config;
+  resp_head_done_ = true;
+  status_ = resp_.status;
+  BodyFraming framing = resp_.framing;
+  if (framing == BodyFraming::Tunnel && !(resp_.status == 101 && websocket_)) {
+    endExchangeResources(true);
+    respondError(502);
+    return;
+  }
+  bool upstream_keep =
+      resp_.version_minor == 1 ? !resp_.conn_close : (resp_.conn_keep_alive && !resp_.conn_close);
+  upstream_reusable_ =
+      upstream_keep && framing != BodyFraming::UntilClose && framing != BodyFraming::Tunnel;
+  dechunk_ = framing == BodyFraming::Chunked && version_minor_ == 0;
+  if (framing == BodyFraming::UntilClose || dechunk_) keep_alive_ = false;
+  if (worker_.draining()) keep_alive_ = false;
+  ResponseForwardInfo info{cfg.via_name, version_minor_ == 0, keep_alive_, dechunk_};
+  uint32_t space;
+  char* p = out_.writable(worker_.buffers(), space);
+  HeadWriter w{p, p + space};
+  writeDownstreamResponseHead(resp_, info, w);
+  if (w.overflow) {
+    endExchangeResources(true);
+    respondError(502);
+    return;
+  }
+  out_.commit(static_cast<uint32_t>(w.written(p)));
+  resp_head_bytes_ = static_cast<uint32_t>(w.written(p));
+  up_->in.consume(static_cast<uint32_t>(resp_.head_length));
+  resp_body_.start(framing, resp_.content_length);
+  resp_started_ = true;
+  if (framing == BodyFraming::Tunnel) {
+    logExchange();
+    state_ = State::Tunnel;
+  }
+}
+
+void DownstreamConnection::finishExchange() {
+  bool request_complete = req_body_.done();
+  if (!request_complete) keep_alive_ = false;
+  logExchange();
+  if (up_) {
+    if (upstream_reusable_ && request_complete && up_->in.empty() && !up_->eof && !up_->error) {
+      ++up_->exchanges;
+      up_->park(worker_.buffers());
+    } else {
+      up_->close(worker_.buffers(), !request_complete);
+    }
+    up_ = nullptr;
+  }
+  if (gen_) {
+    worker_.unpin(gen_);
+    gen_ = nullptr;
+  }
+  if (!keep_alive_ || client_eof_) {
+    state_ = State::Closing;
+    redo_ = true;
+    return;
+  }
+  state_ = State::WaitHead;
+  head_has_newline_ = !in_.empty();
+  const config::Config& cfg = *worker_.current()->snapshot->config;
+  if (in_.empty())
+    armTimer(TimerKind::Idle, cfg.timeouts.client_idle_ms);
+  else
+    armTimer(TimerKind::Header, cfg.timeouts.client_header_ms);
+  out_.releaseIfEmpty(worker_.buffers());
+  redo_ = true;
+}
+
+void DownstreamConnection::upstreamFailed(bool timeout) {
+  bool nothing_received = !resp_head_done_ && up_ && up_->in.empty();
+  bool was_reused = up_ && up_->reused;
+  if (!timeout && nothing_received && was_reused && retry_ok_ && !retried_ &&
+      !retry_head_.empty()) {
+    // A pooled connection the backend had already closed: retry once on a fresh connection.
+    retried_ = true;
+    up_->close(worker_.buffers());
+    up_ = nullptr;
+    if (connectUpstream(true)) {
+      up_->out.append(worker_.buffers(), retry_head_);
+      redo_ = true;
+      return;
+    }
+  }
+  if (up_ && up_->state == upstream::UpstreamConnection::State::Connecting && !timeout)
+    log::warn("connect to {} failed", host_ ? host_->text : "?");
+  endExchangeResources(true);
+  respondError(timeout ? 504 : 502);
+}
+
+void DownstreamConnection::onUpstreamTimeout() {
+  if (state_ != State::Exchange || !up_) return;
+  if (resp_started_) {
+    log::warn("upstream {} timed out mid-response", host_ ? host_->text : "?");
+    endExchangeResources(true);
+    close();
+    return;
+  }
+  upstreamFailed(true);
+  drive();
+}
+
+void DownstreamConnection::endExchangeResources(bool abort_upstream) {
+  if (up_) {
+    up_->close(worker_.buffers(), abort_upstream);
+    up_ = nullptr;
+  }
+}
+
+void DownstreamConnection::respondError(uint16_t status) {
+  endExchangeResources(true);
+  if (resp_started_) {
+    close();
+    return;
+  }
+  const config::Config& cfg = gen_ ? *gen_->snapshot->config : *worker_.current()->snapshot->config;
+  bool in_exchange = state_ == State::Exchange;
+  if (!in_exchange) {
+    // A request we could not parse: log what we know.
+    started_ms_ = worker_.loop().nowMs();
+    log_method_len_ = log_target_len_ = log_host_len_ = log_ua_len_ = log_ref_len_ = 0;
+    cluster_name_ = nullptr;
+    host_ = nullptr;
+    resp_body_.start(BodyFraming::None, 0);
+    version_minor_ = 1;
+  }
+  // The connection survives routing and upstream failures when the request was read whole;
+  // parse errors, timeouts and size limits always close it.
+  bool keep = in_exchange && keep_alive_ && req_body_.done() && !client_eof_ &&
+              (status == 404 || status == 501 || status == 502 || status == 503 || status == 504);
+  status_ = status;
+  keep_alive_ = keep;
+  uint32_t space;
+  char* p = out_.writable(worker_.buffers(), space);
+  HeadWriter w{p, p + space};
+  writeErrorResponse(status, !keep, method_ == http::Method::Head, cfg.server_header, w);
+  if (!w.overflow) out_.commit(static_cast<uint32_t>(w.written(p)));
+  resp_head_bytes_ = static_cast<uint32_t>(w.written(p));
+  logExchange();
+  if (gen_) {
+    worker_.unpin(gen_);
+    gen_ = nullptr;
+  }
+  redo_ = true;
+  if (!keep) {
+    state_ = State::Closing;
+    return;
+  }
+  state_ = State::WaitHead;
+  head_has_newline_ = !in_.empty();
+  if (in_.empty())
+    armTimer(TimerKind::Idle, cfg.timeouts.client_idle_ms);
+  else
+    armTimer(TimerKind::Header, cfg.timeouts.client_header_ms);
+}
+
+void DownstreamConnection::logExchange() {
+  proxy::AccessLog& al = worker_.accessLog();
+  if (!al.enabled()) return;
+  AccessRecord r;
+  r.client_ip = peer_ip_;
+  std::string_view s = log_store_;
+  size_t off = 0;
+  auto take = [&](uint32_t n) {
+    std::string_view v = s.substr(off, n);
+    off += n;
+    return v;
+  };
+  r.method = take(log_method_len_);
+  r.target = take(log_target_len_);
+  r.host = take(log_host_len_);
+  r.user_agent = take(log_ua_len_);
+  r.referer = take(log_ref_len_);
+  r.version_minor = version_minor_;
+  r.status = status_;
+  r.bytes_sent = resp_head_bytes_ + resp_body_.bytesSent();
+  r.duration_ms = worker_.loop().nowMs() - started_ms_;
+  if (cluster_name_) r.cluster = *cluster_name_;
+  if (host_) r.upstream_host = host_->text;
+  al.log(r, worker_.loop().wallSeconds());
+}
+
+// ---------------------------------------------------------------- tunnel
+
+void DownstreamConnection::stepTunnel() {
+  upstream::UpstreamConnection* u = up_;
+  if (!u) {
+    close();
+    return;
+  }
+  bool progress = false;
+  BodyForwarder up_dir, down_dir;
+  up_dir.start(BodyFraming::Tunnel, 0);
+  down_dir.start(BodyFraming::Tunnel, 0);
+  if (pipe(in_, up_dir, u->fd, u->out, u->can_write, u->error)) progress = true;
+  if (pipe(u->in, down_dir, fd_, out_, can_write_, client_error_)) progress = true;
+  if (in_.empty() && readClient()) progress = true;
+  if (u->in.empty() && readUpstream()) progress = true;
+  if (client_error_ || u->error) {
+    endExchangeResources(true);
+    close();
+    return;
+  }
+  if (client_eof_ && in_.empty() && !tunnel_up_shut_) {
+    ::shutdown(u->fd, SHUT_WR);
+    tunnel_up_shut_ = true;
+  }
+  if (u->eof && u->in.empty() && out_.empty() && !tunnel_down_shut_) {
+    ::shutdown(fd_, SHUT_WR);
+    tunnel_down_shut_ = true;
+  }
+  if (tunnel_up_shut_ && tunnel_down_shut_) {
+    endExchangeResources(false);
+    close();
+    return;
+  }
+  if (progress) redo_ = true;
+}
+
+// ---------------------------------------------------------------- closing
+
+void DownstreamConnection::stepClosing() {
+  if (flushOut()) redo_ = true;
+  if (client_error_) {
+    close();
+    return;
+  }
+  if (!out_.empty()) return;
+  // Lingering close: stop sending, drain what the client still sends, so our response is not
+  // destroyed by an RST caused by unread input.
+  ::shutdown(fd_, SHUT_WR);
+  state_ = State::Lingering;
+  in_.release(worker_.buffers());
+  armTimer(TimerKind::Linger, kLingerMs);
+  redo_ = true;
+}
+
+void DownstreamConnection::stepLinger() {
+  char scratch[4096];
+  while (can_read_) {
+    ssize_t n = ::read(fd_, scratch, sizeof scratch);
+    if (n > 0) continue;
+    if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+      close();
+      return;
+    }
+    if (errno != EINTR) can_read_ = false;
+  }
+  if (client_error_) close();
+}
+
+void DownstreamConnection::onTimer(void* self) {
+  auto* c = static_cast<DownstreamConnection*>(self);
+  TimerKind kind = c->timer_kind_;
+  c->timer_kind_ = TimerKind::None;
+  switch (kind) {
+    case TimerKind::Idle:
+      c->close();
+      return;
+    case TimerKind::Header:
+      if (c->state_ == State::WaitHead) {
+        if (c->in_.empty()) {
+          c->close();
+          return;
+        }
+        c->method_ = http::Method::Other;
+        c->respondError(408);
+        c->drive();
+      }
+      return;
+    case TimerKind::Body:
+      if (c->state_ == State::Exchange) {
+        c->endExchangeResources(true);
+        c->respondError(408);
+        c->drive();
+      }
+      return;
+    case TimerKind::Linger:
+    case TimerKind::Response:
+    case TimerKind::None:
+      if (c->state_ == State::Lingering || c->state_ == State::Closing) c->close();
+      return;
+  }
+}
+
+void DownstreamConnection::onDrain() {
+  if (state_ == State::WaitHead && in_.empty() && out_.empty()) {
+    close();
+    return;
+  }
+  keep_alive_ = false;
+}
+
+void DownstreamConnection::close() {
+  if (state_ == State::Closed) return;
+  endExchangeResources(true);
+  if (gen_) {
+    worker_.unpin(gen_);
+    gen_ = nullptr;
+  }
+  state_ = State::Closed;
+  timer_.cancel();
+  worker_.removeDrainListener(drain_it_);
+  ::close(fd_);
+  fd_ = -1;
+  in_.release(worker_.buffers());
+  out_.release(worker_.buffers());
+  worker_.loop().deleteLater(this);
+  worker_.connectionClosed();
+}
+
+}  // namespace portico::proxy

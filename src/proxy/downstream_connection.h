@@ -1,0 +1,125 @@
+#pragma once
+// The HTTP/1 connection manager for one downstream (client) connection: reads request heads,
+// routes them, forwards each exchange to an upstream connection with backpressure in both
+// directions, tunnels after a 101, and answers errors itself. One exchange at a time, so
+// pipelined responses go out in order. Thread: owned by one worker; lives until close().
+#include <list>
+#include <string>
+
+#include "buffer/buffer.h"
+#include "event/loop.h"
+#include "http/http1/parser.h"
+#include "net/address.h"
+#include "proxy/body_forwarder.h"
+#include "server/worker.h"
+#include "upstream/upstream_connection.h"
+
+namespace portico::proxy {
+
+class DownstreamConnection final : public event::IoHandler,
+                                   public upstream::UpstreamOwner,
+                                   public server::Worker::DrainListener {
+ public:
+  // Takes ownership of `fd` (already non-blocking) and registers it with the worker's loop.
+  static void create(server::Worker& w, server::ListenerSocket& ls, int fd,
+                     const net::Address& peer);
+
+  void onEvents(uint32_t events) override;
+  void onUpstreamEvent() override;
+  void onUpstreamTimeout() override;
+  void onDrain() override;
+
+  enum class State : uint8_t { WaitHead, Exchange, Tunnel, Closing, Lingering, Closed };
+  static const char* stateName(State s);
+
+ private:
+  enum class TimerKind : uint8_t { None, Idle, Header, Body, Linger, Response };
+  DownstreamConnection(server::Worker& w, server::ListenerSocket& ls, int fd,
+                       const net::Address& peer);
+  ~DownstreamConnection() override;
+
+  void drive();
+  void step();
+  void stepHead();
+  void stepExchange();
+  void stepTunnel();
+  void stepClosing();
+  void stepLinger();
+
+  bool readClient();
+  bool readUpstream();
+  bool flushOut();
+  // Moves forwardable bytes of `src` (after `dst_out`) to `dst_fd`. Returns true on progress.
+  bool pipe(buffer::Buffer& src, BodyForwarder& fwd, int dst_fd, buffer::Buffer& dst_out,
+            bool& dst_can_write, bool& dst_error);
+  bool dechunkToClient();
+
+  void startExchange();
+  bool connectUpstream(bool fresh_only);
+  void startResponse();
+  void finishExchange();
+  void upstreamFailed(bool timeout);
+  // Answers `status` (when no response byte was sent yet) and closes afterwards.
+  void respondError(uint16_t status);
+  void endExchangeResources(bool abort_upstream);
+  void logExchange();
+  void armTimer(TimerKind kind, uint32_t ms);
+  static void onTimer(void* self);
+  void close();
+
+  server::Worker& worker_;
+  server::ListenerSocket& listener_;
+  int fd_;
+  net::Address peer_;
+  std::string peer_ip_;
+  State state_ = State::WaitHead;
+  TimerKind timer_kind_ = TimerKind::None;
+  event::Timer timer_;
+  std::list<server::Worker::DrainListener*>::iterator drain_it_;
+
+  buffer::Buffer in_;
+  buffer::Buffer out_;
+  bool can_read_ = false;
+  bool can_write_ = false;
+  bool rdhup_ = false;
+  bool client_eof_ = false;
+  bool client_error_ = false;
+  bool in_drive_ = false;
+  bool redo_ = false;
+  bool head_has_newline_ = false;  // data arrived since the last parse attempt contains '\n'
+  bool tunnel_up_shut_ = false;
+  bool tunnel_down_shut_ = false;
+
+  // --- current exchange ---
+  http1::RequestHead req_;
+  http1::ResponseHead resp_;
+  server::Generation* gen_ = nullptr;
+  upstream::UpstreamConnection* up_ = nullptr;
+  upstream::HostPool* host_ = nullptr;
+  const std::string* cluster_name_ = nullptr;
+  BodyForwarder req_body_;
+  BodyForwarder resp_body_;
+  http::Method method_ = http::Method::Other;
+  uint8_t version_minor_ = 1;
+  bool keep_alive_ = true;
+  bool upstream_reusable_ = false;
+  bool resp_head_done_ = false;
+  bool resp_started_ = false;  // a byte of the final response was queued to the client
+  bool sent_100_ = false;
+  bool dechunk_ = false;
+  bool retried_ = false;
+  bool retry_ok_ = false;
+  bool websocket_ = false;
+  bool response_timer_armed_ = false;
+  uint16_t status_ = 0;
+  uint32_t connect_ms_ = 5000;
+  uint32_t response_ms_ = 60000;
+  uint32_t resp_head_bytes_ = 0;  // head (or whole local response) queued to the client
+  uint64_t started_ms_ = 0;
+  std::string retry_head_;
+  std::string log_store_;
+  uint32_t log_method_len_ = 0, log_target_len_ = 0, log_host_len_ = 0, log_ua_len_ = 0,
+           log_ref_len_ = 0;
+};
+
+}  // namespace portico::proxy

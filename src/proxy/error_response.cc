@@ -1,0 +1,68 @@
+#include "proxy/error_response.h"
+
+namespace portico::proxy {
+
+std::string_view reasonPhrase(uint16_t status) {
+  switch (status) {
+    case 100:
+      return "Continue";
+    case 200:
+      return "OK";
+    case 400:
+      return "Bad Request";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 413:
+      return "Content Too Large";
+    case 414:
+      return "URI Too Long";
+    case 417:
+      return "Expectation Failed";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 502:
+      return "Bad Gateway";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    case 505:
+      return "HTTP Version Not Supported";
+    default:
+      return "Unknown";
+  }
+}
+
+void writeErrorResponse(uint16_t status, bool close, bool head_only, bool server_header,
+                        HeadWriter& w) {
+  std::string_view reason = reasonPhrase(status);
+  w.put("HTTP/1.1 ");
+  w.putUint(status);
+  w.put(" ");
+  w.put(reason);
+  w.put("\r\n");
+  if (server_header) w.put("Server: portico\r\n");
+  w.put("Content-Type: text/plain\r\nContent-Length: ");
+  w.putUint(4 + reason.size() + 1);
+  w.put("\r\n");
+  if (close) w.put("Connection: close\r\n");
+  w.put("\r\n");
+  if (!head_only) {
+    w.putUint(status);
+    w.put(" ");
+    w.put(reason);
+    w.put("\n");
+  }
+}
+
+}  // namespace portico::proxy

@@ -1,0 +1,20 @@
+#pragma once
+// Responses portico generates itself (400, 404, 408, 413, 414, 431, 502, 503, 504, ...):
+// a short text body naming the status only; never a backend address.
+// Thread: pure functions, any thread.
+#include <cstdint>
+#include <string_view>
+
+#include "proxy/forwarding.h"
+
+namespace portico::proxy {
+
+// Standard reason phrase for `status` ("Unknown" when not listed).
+std::string_view reasonPhrase(uint16_t status);
+
+// Writes a complete response. `close` adds Connection: close; `head_only` omits the body
+// (HEAD requests); `server_header` adds "Server: portico".
+void writeErrorResponse(uint16_t status, bool close, bool head_only, bool server_header,
+                        HeadWriter& w);
+
+}  // namespace portico::proxy

@@ -1,0 +1,232 @@
+#include "proxy/forwarding.h"
+
+#include <cctype>
+#include <charconv>
+#include <cstring>
+
+namespace portico::proxy {
+
+using http::HeaderId;
+
+void HeadWriter::put(std::string_view s) {
+  if (static_cast<size_t>(end - p) < s.size()) {
+    overflow = true;
+    return;
+  }
+  std::memcpy(p, s.data(), s.size());
+  p += s.size();
+}
+
+void HeadWriter::putUint(uint64_t v) {
+  char tmp[24];
+  auto r = std::to_chars(tmp, tmp + sizeof tmp, v);
+  put(std::string_view(tmp, static_cast<size_t>(r.ptr - tmp)));
+}
+
+namespace {
+
+// Connection tokens other than close/keep-alive/upgrade: the fields they name are hop-by-hop.
+struct ConnectionTokens {
+  std::string_view tokens[16];
+  int count = 0;
+  void collect(const http1::MessageHead& head) {
+    for (uint32_t i = 0; i < head.header_count; ++i) {
+      if (head.headers[i].id != HeaderId::Connection) continue;
+      std::string_view v = head.headers[i].value;
+      while (!v.empty()) {
+        size_t comma = v.find(',');
+        std::string_view tok = v.substr(0, comma);
+        while (!tok.empty() && (tok.front() == ' ' || tok.front() == '\t')) tok.remove_prefix(1);
+        while (!tok.empty() && (tok.back() == ' ' || tok.back() == '\t')) tok.remove_suffix(1);
+        if (!tok.empty() && !http::equalsIgnoreCase(tok, "close") &&
+            !http::equalsIgnoreCase(tok, "keep-alive") && !http::equalsIgnoreCase(tok, "upgrade") &&
+            count < 16)
+          tokens[count++] = tok;
+        if (comma == std::string_view::npos) break;
+        v.remove_prefix(comma + 1);
+      }
+    }
+  }
+  bool names(std::string_view name) const {
+    for (int i = 0; i < count; ++i)
+      if (http::equalsIgnoreCase(tokens[i], name)) return true;
+    return false;
+  }
+};
+
+void putHeader(HeadWriter& w, std::string_view name, std::string_view value) {
+  w.put(name);
+  w.put(": ");
+  w.put(value);
+  w.put("\r\n");
+}
+
+std::string_view originForm(std::string_view target) {
+  auto starts = [&](std::string_view p) {
+    return target.size() >= p.size() && http::equalsIgnoreCase(target.substr(0, p.size()), p);
+  };
+  size_t skip = 0;
+  if (starts("http://"))
+    skip = 7;
+  else if (starts("https://"))
+    skip = 8;
+  else
+    return target;
+  size_t slash = target.find_first_of("/?", skip);
+  if (slash == std::string_view::npos) return "/";
+  if (target[slash] == '?') return target.substr(slash);  // caller prefixes nothing; rare
+  return target.substr(slash);
+}
+
+}  // namespace
+
+bool namedInConnection(const http1::MessageHead& head, std::string_view name) {
+  ConnectionTokens t;
+  t.collect(head);
+  return t.names(name);
+}
+
+void writeUpstreamRequestHead(const http1::RequestHead& req, const RequestForwardInfo& info,
+                              HeadWriter& w) {
+  ConnectionTokens conn;
+  conn.collect(req);
+  w.put(req.method);
+  w.put(" ");
+  std::string_view target = originForm(req.target);
+  if (!target.empty() && target[0] == '?') w.put("/");
+  w.put(target);
+  w.put(" HTTP/1.1\r\nHost: ");
+  w.put(info.host_override.empty() ? req.host : info.host_override);
+  w.put("\r\n");
+
+  std::string_view xff[8], xfp, xfh, fwd[8];
+  int nxff = 0, nfwd = 0;
+  for (uint32_t i = 0; i < req.header_count; ++i) {
+    const http1::Header& h = req.headers[i];
+    switch (h.id) {
+      case HeaderId::Host:
+      case HeaderId::Connection:
+      case HeaderId::KeepAlive:
+      case HeaderId::ProxyConnection:
+      case HeaderId::Te:
+      case HeaderId::Trailer:
+      case HeaderId::TransferEncoding:
+      case HeaderId::ContentLength:
+      case HeaderId::Upgrade:
+      case HeaderId::Expect:
+      case HeaderId::Http2Settings:
+      case HeaderId::ProxyAuthenticate:
+      case HeaderId::ProxyAuthorization:
+        continue;
+      case HeaderId::XForwardedFor:
+        if (info.peer_trusted && nxff < 8) xff[nxff++] = h.value;
+        continue;
+      case HeaderId::XForwardedProto:
+        if (info.peer_trusted && xfp.empty()) xfp = h.value;
+        continue;
+      case HeaderId::XForwardedHost:
+        if (info.peer_trusted && xfh.empty()) xfh = h.value;
+        continue;
+      case HeaderId::Forwarded:
+        if (info.peer_trusted && nfwd < 8) fwd[nfwd++] = h.value;
+        continue;
+      default:
+        if (conn.count && conn.names(h.name)) continue;
+        putHeader(w, h.name, h.value);
+    }
+  }
+  switch (req.framing) {
+    case http1::BodyFraming::ContentLength:
+      w.put("Content-Length: ");
+      w.putUint(req.content_length);
+      w.put("\r\n");
+      break;
+    case http1::BodyFraming::Chunked:
+      w.put("Transfer-Encoding: chunked\r\n");
+      break;
+    default:
+      break;
+  }
+  if (info.forward_upgrade) w.put("Connection: upgrade\r\nUpgrade: websocket\r\n");
+  w.put("Via: ");
+  w.put(req.version_minor == 0 ? "1.0 " : "1.1 ");
+  w.put(info.via_name);
+  w.put("\r\nX-Forwarded-For: ");
+  for (int i = 0; i < nxff; ++i) {
+    w.put(xff[i]);
+    w.put(", ");
+  }
+  w.put(info.client_ip);
+  w.put("\r\nX-Forwarded-Proto: ");
+  w.put(xfp.empty() ? std::string_view("http") : xfp);
+  w.put("\r\nX-Forwarded-Host: ");
+  w.put(xfh.empty() ? req.host : xfh);
+  w.put("\r\nForwarded: ");
+  for (int i = 0; i < nfwd; ++i) {
+    w.put(fwd[i]);
+    w.put(", ");
+  }
+  bool v6 = info.client_ip.find(':') != std::string_view::npos;
+  w.put(v6 ? "for=\"[" : "for=");
+  w.put(info.client_ip);
+  w.put(v6 ? "]\"" : "");
+  if (!req.host.empty()) {
+    // RFC 7239 §4: a token as is, anything else (e.g. "host:port") as a quoted-string.
+    bool token = true;
+    for (char c : req.host)
+      if (!(std::isalnum(static_cast<unsigned char>(c)) || std::strchr("!#$%&'*+-.^_`|~", c)))
+        token = false;
+    w.put(token ? ";host=" : ";host=\"");
+    w.put(req.host);
+    if (!token) w.put("\"");
+  }
+  w.put(";proto=http\r\n\r\n");
+}
+
+void writeDownstreamResponseHead(const http1::ResponseHead& resp, const ResponseForwardInfo& info,
+                                 HeadWriter& w) {
+  ConnectionTokens conn;
+  conn.collect(resp);
+  w.put("HTTP/1.1 ");
+  w.putUint(resp.status);
+  w.put(" ");
+  w.put(resp.reason);
+  w.put("\r\n");
+  bool tunnel = resp.framing == http1::BodyFraming::Tunnel;
+  for (uint32_t i = 0; i < resp.header_count; ++i) {
+    const http1::Header& h = resp.headers[i];
+    switch (h.id) {
+      case HeaderId::Connection:
+      case HeaderId::KeepAlive:
+      case HeaderId::ProxyConnection:
+      case HeaderId::Te:
+      case HeaderId::Trailer:
+        continue;
+      case HeaderId::Upgrade:
+        if (tunnel) putHeader(w, h.name, h.value);
+        continue;
+      case HeaderId::TransferEncoding:
+        // Re-declared below for chunked bodies; kept as information on bodiless responses.
+        if (resp.framing == http1::BodyFraming::None && !info.client_http10)
+          putHeader(w, h.name, h.value);
+        continue;
+      default:
+        if (conn.count && conn.names(h.name)) continue;
+        putHeader(w, h.name, h.value);
+    }
+  }
+  if (resp.framing == http1::BodyFraming::Chunked && !info.dechunk)
+    w.put("Transfer-Encoding: chunked\r\n");
+  w.put("Via: 1.1 ");
+  w.put(info.via_name);
+  w.put("\r\n");
+  if (tunnel && resp.status == 101)
+    w.put("Connection: upgrade\r\n");
+  else if (!info.keep_alive)
+    w.put("Connection: close\r\n");
+  else if (info.client_http10)
+    w.put("Connection: keep-alive\r\n");
+  w.put("\r\n");
+}
+
+}  // namespace portico::proxy

@@ -1,0 +1,48 @@
+#pragma once
+// Builds the heads portico forwards (RFC 9110 §7.6): hop-by-hop fields removed (including every
+// field named in Connection), Via added, X-Forwarded-For/-Proto/-Host and Forwarded set or
+// appended depending on whether the peer is a trusted proxy, framing re-declared.
+// Thread: pure functions, any thread.
+#include <string_view>
+
+#include "http/http1/parser.h"
+
+namespace portico::proxy {
+
+// A bounded output area; writes past the end are dropped and flagged.
+struct HeadWriter {
+  char* p;
+  char* end;
+  bool overflow = false;
+  void put(std::string_view s);
+  void putUint(uint64_t v);
+  size_t written(const char* start) const { return static_cast<size_t>(p - start); }
+};
+
+struct RequestForwardInfo {
+  std::string_view client_ip;      // "1.2.3.4" or "::1"
+  bool peer_trusted = false;       // peer address is in trusted_proxies
+  std::string_view via_name;       // pseudonym for Via
+  std::string_view host_override;  // non-empty: send this Host (rewrite_host)
+  bool forward_upgrade = false;    // keep Upgrade: websocket + Connection: upgrade
+};
+
+// Writes the upstream request head for `req` (always HTTP/1.1, origin-form target).
+void writeUpstreamRequestHead(const http1::RequestHead& req, const RequestForwardInfo& info,
+                              HeadWriter& w);
+
+struct ResponseForwardInfo {
+  std::string_view via_name;
+  bool client_http10 = false;  // downstream spoke HTTP/1.0
+  bool keep_alive = false;     // downstream connection stays open after this response
+  bool dechunk = false;        // body is chunked upstream but sent close-delimited downstream
+};
+
+// Writes the downstream response head for `resp` (status line HTTP/1.1).
+void writeDownstreamResponseHead(const http1::ResponseHead& resp, const ResponseForwardInfo& info,
+                                 HeadWriter& w);
+
+// True when `name` is listed as a token in any Connection field of `head`.
+bool namedInConnection(const http1::MessageHead& head, std::string_view name);
+
+}  // namespace portico::proxy

@@ -1,0 +1,47 @@
+#include "proxy/snapshot.h"
+
+namespace portico::proxy {
+
+int Snapshot::listenerIndex(const std::string& name) const {
+  for (size_t i = 0; i < listeners.size(); ++i)
+    if (listeners[i].config->name == name) return static_cast<int>(i);
+  return -1;
+}
+
+std::shared_ptr<const Snapshot> buildSnapshot(std::shared_ptr<const config::Config> config) {
+  auto snap = std::make_shared<Snapshot>();
+  snap->config = config;
+  for (const auto& c : config->clusters) {
+    ClusterInfo ci{&c, {}};
+    for (const auto& s : c.servers) {
+      HostInfo h;
+      if (!net::parseAddress(s.address, h.address))
+        throw config::ConfigError(config->source + ": cluster '" + c.name +
+                                  "': bad server address '" + s.address + "'");
+      h.text = s.address;
+      h.weight = s.weight;
+      ci.hosts.push_back(std::move(h));
+    }
+    snap->clusters.push_back(std::move(ci));
+  }
+  auto clusterIndex = [&](const std::string& name) -> uint32_t {
+    for (size_t i = 0; i < config->clusters.size(); ++i)
+      if (config->clusters[i].name == name) return static_cast<uint32_t>(i);
+    throw config::ConfigError(config->source + ": route to unknown cluster '" + name + "'");
+  };
+  for (const auto& l : config->listeners) {
+    ListenerInfo li{&l, {}, router::Router::build(l.routes, clusterIndex)};
+    if (!net::parseAddress(l.address, li.address))
+      throw config::ConfigError(config->source + ": listener '" + l.name + "': bad address '" +
+                                l.address + "'");
+    snap->listeners.push_back(std::move(li));
+  }
+  for (const auto& t : config->trusted_proxies) {
+    std::string err;
+    if (!snap->trusted_proxies.add(t, &err))
+      throw config::ConfigError(config->source + ": trusted_proxies: " + err);
+  }
+  return snap;
+}
+
+}  // namespace portico::proxy

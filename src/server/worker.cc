@@ -1,0 +1,176 @@
+#include "server/worker.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "core/log.h"
+#include "proxy/downstream_connection.h"
+
+namespace portico::server {
+
+ListenerSocket::~ListenerSocket() {
+  close();
+}
+
+void ListenerSocket::close() {
+  if (fd_ >= 0) {
+    worker_.loop().remove(fd_);
+    ::close(fd_);
+    fd_ = -1;
+  }
+}
+
+void ListenerSocket::onEvents(uint32_t) {
+  for (int i = 0; i < 64 && fd_ >= 0; ++i) {
+    net::Address peer;
+    peer.len = sizeof peer.ss;
+    int fd = ::accept4(fd_, reinterpret_cast<sockaddr*>(&peer.ss), &peer.len,
+                       SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) log::warn("accept: {}", std::strerror(errno));
+      return;
+    }
+    proxy::DownstreamConnection::create(worker_, *this, fd, peer);
+  }
+}
+
+Worker::Worker(unsigned id, std::shared_ptr<const proxy::Snapshot> snap,
+               std::vector<WorkerSockets> socks, int access_log_fd)
+    : id_(id),
+      init_snap_(std::move(snap)),
+      init_socks_(std::move(socks)),
+      init_log_fd_(access_log_fd) {
+  log_timer_.setCallback(
+      [](void* self) {
+        auto* w = static_cast<Worker*>(self);
+        w->access_log_.flush();
+        w->loop_.timers().arm(w->log_timer_, 200);
+      },
+      this);
+}
+
+Worker::~Worker() {
+  access_log_.flush();
+  listeners_.clear();
+}
+
+void Worker::start() {
+  thread_ = std::thread([this] {
+    adopt(std::move(init_snap_), std::move(init_socks_), init_log_fd_);
+    loop_.timers().arm(log_timer_, 200);
+    loop_.run();
+    access_log_.flush();
+    finished_.store(true);
+  });
+}
+
+void Worker::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void Worker::postGeneration(std::shared_ptr<const proxy::Snapshot> snap,
+                            std::vector<WorkerSockets> socks, int access_log_fd) {
+  loop_.post([this, snap = std::move(snap), socks = std::move(socks), access_log_fd]() mutable {
+    adopt(std::move(snap), std::move(socks), access_log_fd);
+  });
+}
+
+void Worker::postDrain() {
+  loop_.post([this] {
+    if (draining_) return;
+    draining_ = true;
+    for (auto& l : listeners_) l->close();
+    // onDrain may close (and unregister) the listener itself: iterate over a copy.
+    std::vector<DrainListener*> copy(drain_listeners_.begin(), drain_listeners_.end());
+    for (DrainListener* l : copy) l->onDrain();
+    maybeFinish();
+  });
+}
+
+void Worker::postStop() {
+  loop_.stop();
+}
+
+void Worker::connectionClosed() {
+  --connections_;
+  if (draining_) maybeFinish();
+}
+
+void Worker::maybeFinish() {
+  if (draining_ && connections_ == 0) loop_.stop();
+}
+
+void Worker::unpin(Generation* g) {
+  --g->users;
+  if (g->retired && g->users == 0) {
+    for (auto it = generations_.begin(); it != generations_.end(); ++it) {
+      if (it->get() == g) {
+        generations_.erase(it);
+        break;
+      }
+    }
+  }
+}
+
+upstream::HostPool* Worker::hostPool(const proxy::HostInfo& h, const config::Cluster& c) {
+  auto& slot = host_pools_[h.text];
+  if (!slot) {
+    slot = std::make_unique<upstream::HostPool>();
+    slot->address = h.address;
+    slot->text = h.text;
+  }
+  slot->max_idle = c.max_idle;
+  slot->idle_timeout_ms = c.idle_timeout_ms;
+  return slot.get();
+}
+
+void Worker::adopt(std::shared_ptr<const proxy::Snapshot> snap, std::vector<WorkerSockets> socks,
+                   int access_log_fd) {
+  auto gen = std::make_unique<Generation>();
+  gen->snapshot = snap;
+  for (const auto& ci : snap->clusters) {
+    Generation::ClusterState cs;
+    for (const auto& h : ci.hosts) {
+      // Weighted round robin by repetition (weights are small; full policies come later).
+      uint32_t wgt = h.weight ? h.weight : 1;
+      for (uint32_t k = 0; k < wgt && k < 100; ++k) cs.hosts.push_back(hostPool(h, *ci.config));
+    }
+    cs.next = id_;  // workers start at different servers
+    gen->clusters.push_back(std::move(cs));
+  }
+  if (current_) {
+    current_->retired = true;
+    if (current_->users == 0) {
+      for (auto it = generations_.begin(); it != generations_.end(); ++it)
+        if (it->get() == current_) {
+          generations_.erase(it);
+          break;
+        }
+    }
+  }
+  current_ = gen.get();
+  generations_.push_back(std::move(gen));
+
+  // Listeners: keep sockets whose name is still present, add the new ones, close the rest.
+  for (auto& ws : socks) {
+    for (auto& old : listeners_)
+      if (old->name() == ws.listener_name) old->close();  // address changed: replace
+    auto ls = std::make_unique<ListenerSocket>(*this, ws.fd, ws.listener_name);
+    if (!loop_.addReadLevel(ws.fd, ls.get())) {
+      log::error("worker {}: cannot watch listener {}", id_, ws.listener_name);
+      continue;
+    }
+    listeners_.push_back(std::move(ls));
+  }
+  for (auto& ls : listeners_) {
+    ls->index = snap->listenerIndex(ls->name());
+    if (ls->index < 0) ls->close();
+  }
+  const auto& al = snap->config->access_log;
+  access_log_.configure(access_log_fd, al.format);
+}
+
+}  // namespace portico::server

@@ -1,0 +1,130 @@
+#pragma once
+// A worker: one thread, one event loop, its own SO_REUSEPORT listening sockets, buffer pool,
+// upstream pools and access log. Everything here belongs to the worker's thread; the main thread
+// talks to it only through post() (setGeneration, drain, stop).
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "buffer/buffer.h"
+#include "event/loop.h"
+#include "proxy/access_log.h"
+#include "proxy/snapshot.h"
+#include "upstream/host_pool.h"
+
+namespace portico::server {
+
+class Worker;
+
+// One config generation as a worker sees it: the snapshot plus per-worker balancing state.
+// Exchanges pin the generation they started with (plain counter: single thread).
+struct Generation {
+  std::shared_ptr<const proxy::Snapshot> snapshot;
+  struct ClusterState {
+    std::vector<upstream::HostPool*> hosts;
+    uint32_t next = 0;  // round-robin cursor
+  };
+  std::vector<ClusterState> clusters;
+  uint64_t users = 0;
+  bool retired = false;
+};
+
+// A listening socket of this worker.
+class ListenerSocket : public event::IoHandler {
+ public:
+  ListenerSocket(Worker& w, int fd, std::string name)
+      : worker_(w), fd_(fd), name_(std::move(name)) {}
+  ~ListenerSocket() override;
+  void onEvents(uint32_t events) override;
+  const std::string& name() const { return name_; }
+  int index = -1;  // index of this listener in the current snapshot, -1 when removed
+  void close();
+
+ private:
+  Worker& worker_;
+  int fd_;
+  std::string name_;
+};
+
+struct WorkerSockets {
+  std::string listener_name;
+  int fd;
+};
+
+class Worker {
+ public:
+  Worker(unsigned id, std::shared_ptr<const proxy::Snapshot> snap, std::vector<WorkerSockets> socks,
+         int access_log_fd);
+  ~Worker();
+
+  // Starts the thread.
+  void start();
+  void join();
+  // Thread-safe: adopt a new snapshot; new listener sockets are added, listeners absent from
+  // the snapshot are closed. Existing connections keep running.
+  void postGeneration(std::shared_ptr<const proxy::Snapshot> snap, std::vector<WorkerSockets> socks,
+                      int access_log_fd);
+  // Thread-safe: stop accepting, finish in-flight exchanges, then exit the loop.
+  void postDrain();
+  // Thread-safe: exit the loop now.
+  void postStop();
+  bool finished() const { return finished_.load(); }
+
+  // --- worker-thread API ---
+  event::Loop& loop() { return loop_; }
+  buffer::BufferPool& buffers() { return buffers_; }
+  proxy::AccessLog& accessLog() { return access_log_; }
+  Generation* current() { return current_; }
+  // Pins the current generation for an exchange; release with unpin().
+  Generation* pin() {
+    ++current_->users;
+    return current_;
+  }
+  void unpin(Generation* g);
+  bool draining() const { return draining_; }
+  unsigned id() const { return id_; }
+  // Connection accounting (for drain).
+  void connectionOpened() { ++connections_; }
+  void connectionClosed();
+  // Registered downstream connections get a callback when the worker starts draining.
+  class DrainListener {
+   public:
+    virtual ~DrainListener() = default;
+    virtual void onDrain() = 0;
+  };
+  std::list<DrainListener*>::iterator addDrainListener(DrainListener* l) {
+    return drain_listeners_.insert(drain_listeners_.end(), l);
+  }
+  void removeDrainListener(std::list<DrainListener*>::iterator it) { drain_listeners_.erase(it); }
+
+ private:
+  void adopt(std::shared_ptr<const proxy::Snapshot> snap, std::vector<WorkerSockets> socks,
+             int access_log_fd);
+  upstream::HostPool* hostPool(const proxy::HostInfo& h, const config::Cluster& c);
+  void maybeFinish();
+
+  unsigned id_;
+  event::Loop loop_;
+  buffer::BufferPool buffers_;
+  proxy::AccessLog access_log_;
+  event::Timer log_timer_;
+  std::thread thread_;
+  Generation* current_ = nullptr;
+  std::vector<std::unique_ptr<Generation>> generations_;
+  std::vector<std::unique_ptr<ListenerSocket>> listeners_;
+  std::unordered_map<std::string, std::unique_ptr<upstream::HostPool>> host_pools_;
+  std::list<DrainListener*> drain_listeners_;
+  uint64_t connections_ = 0;
+  bool draining_ = false;
+  std::atomic<bool> finished_{false};
+  // Initial state handed over at construction (adopted on the worker thread).
+  std::shared_ptr<const proxy::Snapshot> init_snap_;
+  std::vector<WorkerSockets> init_socks_;
+  int init_log_fd_;
+};
+
+}  // namespace portico::server

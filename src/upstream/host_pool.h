@@ -1,0 +1,27 @@
+#pragma once
+// Per-worker keep-alive pool of upstream connections to one host (backend server).
+// Idle connections are kept LIFO (the most recently used is the warmest), at most max_idle,
+// each closed after idle_timeout. Thread: owned by one worker.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "net/address.h"
+
+namespace portico::upstream {
+
+class UpstreamConnection;
+
+struct HostPool {
+  net::Address address;
+  std::string text;
+  uint32_t max_idle = 64;
+  uint32_t idle_timeout_ms = 4000;
+  std::vector<UpstreamConnection*> idle;  // LIFO
+  uint64_t active = 0;                    // connections currently serving a request
+
+  // Removes `c` from the idle list if present.
+  void removeIdle(UpstreamConnection* c);
+};
+
+}  // namespace portico::upstream

@@ -1,0 +1,101 @@
+#include "upstream/upstream_connection.h"
+
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace portico::upstream {
+
+UpstreamConnection* UpstreamConnection::connect(event::Loop& loop, HostPool& pool) {
+  int fd = net::connectSocket(pool.address);
+  if (fd < 0) return nullptr;
+  auto* c = new UpstreamConnection(loop);
+  c->fd = fd;
+  c->pool = &pool;
+  c->timer.setCallback(&UpstreamConnection::onTimer, c);
+  if (!loop.add(fd, c)) {
+    int e = errno;
+    ::close(fd);
+    delete c;
+    errno = e;
+    return nullptr;
+  }
+  ++pool.active;
+  return c;
+}
+
+void UpstreamConnection::onTimer(void* self) {
+  auto* c = static_cast<UpstreamConnection*>(self);
+  if (c->state == State::Idle) {
+    c->close(*c->idle_bp_);
+    return;
+  }
+  if (c->owner) c->owner->onUpstreamTimeout();
+}
+
+void UpstreamConnection::onEvents(uint32_t events) {
+  if (state == State::Closed) return;
+  if (events & (EPOLLERR | EPOLLHUP)) error = true;
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) can_read = true;
+  if (events & EPOLLOUT) {
+    can_write = true;
+    if (state == State::Connecting && !(events & EPOLLERR)) state = State::Active;
+  }
+  if (events & EPOLLRDHUP) rdhup = true;
+  if (state == State::Idle) {
+    // A backend never speaks first: data or a close while idle retires the connection.
+    if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) close(*idle_bp_);
+    return;
+  }
+  if (owner) owner->onUpstreamEvent();
+}
+
+bool UpstreamConnection::park(buffer::BufferPool& bp) {
+  owner = nullptr;
+  timer.cancel();
+  in.release(bp);
+  out.release(bp);
+  if (eof || rdhup || error || pool->idle.size() >= pool->max_idle) {
+    close(bp);
+    return false;
+  }
+  --pool->active;
+  state = State::Idle;
+  idle_bp_ = &bp;
+  reused = true;
+  pool->idle.push_back(this);
+  loop_.timers().arm(timer, pool->idle_timeout_ms);
+  return true;
+}
+
+void UpstreamConnection::adopt(UpstreamOwner* o) {
+  timer.cancel();
+  owner = o;
+  state = State::Active;
+  can_write = true;  // it was writable when parked; a failed write will say otherwise
+  ++pool->active;
+}
+
+void UpstreamConnection::close(buffer::BufferPool& bp, bool abort) {
+  if (state == State::Closed) return;
+  if (state == State::Idle)
+    pool->removeIdle(this);
+  else
+    --pool->active;
+  state = State::Closed;
+  timer.cancel();
+  in.release(bp);
+  out.release(bp);
+  if (abort) {
+    linger l{1, 0};
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+  }
+  ::close(fd);
+  fd = -1;
+  owner = nullptr;
+  loop_.deleteLater(this);
+}
+
+}  // namespace portico::upstream

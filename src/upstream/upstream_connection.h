@@ -1,0 +1,65 @@
+#pragma once
+// One TCP connection from a worker to a host. While serving an exchange it belongs to a
+// downstream connection (its `owner`), which drives all reads and writes; while idle it sits
+// in its HostPool and any readiness (data or close from the backend) retires it.
+// Thread: owned by one worker.
+#include <cstdint>
+
+#include "buffer/buffer.h"
+#include "event/loop.h"
+#include "event/timer_wheel.h"
+#include "upstream/host_pool.h"
+
+namespace portico::upstream {
+
+// Implemented by the downstream side that drives an upstream connection.
+class UpstreamOwner {
+ public:
+  virtual ~UpstreamOwner() = default;
+  // Called when the upstream fd reports readiness; flags are already updated.
+  virtual void onUpstreamEvent() = 0;
+  // Called when the upstream timer fires (connect or response timeout).
+  virtual void onUpstreamTimeout() = 0;
+};
+
+class UpstreamConnection : public event::IoHandler {
+ public:
+  enum class State : uint8_t { Connecting, Active, Idle, Closed };
+
+  // Starts a non-blocking connect to pool's address. Returns nullptr (errno set) on failure.
+  static UpstreamConnection* connect(event::Loop& loop, HostPool& pool);
+
+  void onEvents(uint32_t events) override;
+
+  // Parks the connection in its pool (idle timer armed). Returns false (and closes) if the pool
+  // is full or the connection cannot be reused.
+  bool park(buffer::BufferPool& bp);
+  // Takes an idle connection for a new exchange.
+  void adopt(UpstreamOwner* owner);
+  // Closes the fd, returns buffers, leaves the pool and schedules deletion. With `abort`, sends
+  // RST (SO_LINGER 0) so the backend never sees a truncated body as complete.
+  void close(buffer::BufferPool& bp, bool abort = false);
+
+  int fd = -1;
+  State state = State::Connecting;
+  HostPool* pool = nullptr;
+  UpstreamOwner* owner = nullptr;
+  buffer::Buffer in;
+  buffer::Buffer out;
+  bool can_read = false;
+  bool can_write = false;
+  bool eof = false;     // backend closed its side (read returned 0 or RDHUP)
+  bool error = false;   // EPOLLERR/HUP seen
+  bool rdhup = false;   // backend half-closed (EPOLLRDHUP): never reuse
+  bool reused = false;  // served at least one exchange before this one
+  uint32_t exchanges = 0;
+  event::Timer timer;
+
+ private:
+  explicit UpstreamConnection(event::Loop& loop) : loop_(loop) {}
+  static void onTimer(void* self);
+  event::Loop& loop_;
+  buffer::BufferPool* idle_bp_ = nullptr;
+};
+
+}  // namespace portico::upstream
