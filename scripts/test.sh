@@ -8,5 +8,7 @@ cd "$(dirname "$0")/.."
 ./scripts/check_format.sh
 echo "== unit tests"
 ./build/unit_tests --gtest_brief=1
+echo "== fuzzers (short run)"
+./scripts/fuzz.sh 20
 echo "== end-to-end tests"
 PORTICO_BIN="$PWD/build/portico" /usr/bin/python3 -m pytest -q -x tests/e2e "$@"

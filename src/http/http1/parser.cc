@@ -5,6 +5,10 @@
 //    different header sections (request smuggling), so a bare LF (and a bare CR) is a 400.
 //  * obs-fold, whitespace before the colon, control bytes, empty names: 400 (RFC 9112 §5).
 //  * Body framing ambiguities (TE + CL, differing CLs, chunked not final) are errors.
+//  * request-target bytes must be visible ASCII (no raw UTF-8, RFC 3986); Host accepts only
+//    ALPHA DIGIT - . _ ~ (plus an IPv6 literal and a port), a subset of RFC 3986 reg-name.
+//  * Expect: 100-continue and Upgrade: websocket only count in HTTP/1.1 (RFC 9110 §10.1.1,
+//    §7.8); TE in an HTTP/1.0 request is a 400 (RFC 9112 §6.1).
 //  * The parser is stateless: each call re-scans from the start of `data`. Limits are checked
 //    against the bytes already received, so an incomplete head cannot grow past them.
 #include "http/http1/parser.h"

@@ -12,26 +12,31 @@ using namespace std::string_literals;
 using http::HeaderId;
 using http::Method;
 
-// Parses `s` as a request head; the head struct is big, so it lives on the heap.
+// Parses `s` as a request head. The head struct is big, so it lives on the heap; the input
+// is copied to the heap too so the views in the head stay valid as long as the Req.
 struct Req {
+  std::unique_ptr<std::string> input;
   std::unique_ptr<RequestHead> head = std::make_unique<RequestHead>();
   ParseResult r{};
 };
 
 Req parseReq(std::string_view s, const Limits& limits = {}) {
   Req q;
-  q.r = parseRequestHead(s, limits, *q.head);
+  q.input = std::make_unique<std::string>(s);
+  q.r = parseRequestHead(*q.input, limits, *q.head);
   return q;
 }
 
 struct Resp {
+  std::unique_ptr<std::string> input;
   std::unique_ptr<ResponseHead> head = std::make_unique<ResponseHead>();
   ParseResult r{};
 };
 
 Resp parseResp(std::string_view s, Method m = Method::Get, const Limits& limits = {}) {
   Resp q;
-  q.r = parseResponseHead(s, limits, m, *q.head);
+  q.input = std::make_unique<std::string>(s);
+  q.r = parseResponseHead(*q.input, limits, m, *q.head);
   return q;
 }
 
