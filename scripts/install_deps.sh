@@ -4,7 +4,7 @@
 set -euo pipefail
 PKGS=(
   build-essential g++ cmake ninja-build pkg-config clang clang-format
-  libyaml-cpp-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libyaml-cpp-dev libfmt-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev
   curl wrk nginx-light haproxy nghttp2-client
   python3 python3-pytest python3-h2 python3-websockets
   procps iproute2 strace

@@ -35,6 +35,7 @@ char* Buffer::writable(BufferPool& pool, uint32_t& space) {
     data_ = pool.acquire();
     start_ = end_ = 0;
   }
+  if (start_ == end_) start_ = end_ = 0;
   uint32_t tail = BufferPool::kBlockSize - end_;
   if (tail < BufferPool::kBlockSize / 4 && start_ > 0) {
     std::memmove(data_, data_ + start_, end_ - start_);

@@ -51,10 +51,15 @@ class Buffer {
   char* writable(BufferPool& pool, uint32_t& space);
   // Marks n bytes written at writable().
   void commit(uint32_t n) { end_ += n; }
-  // Drops n bytes from the front. Resets offsets when it becomes empty.
-  void consume(uint32_t n) {
-    start_ += n;
-    if (start_ == end_) start_ = end_ = 0;
+  // Drops n bytes from the front. The bytes stay in memory (see rewind()) until the next
+  // writable()/append(), which reuses the block from its start when the buffer is empty.
+  void consume(uint32_t n) { start_ += n; }
+  // Un-drops the last n consumed bytes. Valid only if nothing was written since they were
+  // consumed (used to replay a request body on a retry).
+  bool rewind(uint32_t n) {
+    if (n > start_) return false;
+    start_ -= n;
+    return true;
   }
   // Appends bytes; returns how many fit (may be fewer than asked).
   uint32_t append(BufferPool& pool, const void* p, uint32_t n);

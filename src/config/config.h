@@ -17,7 +17,8 @@ struct RouteMatch {
 
 struct Route {
   RouteMatch match;
-  std::string cluster;  // must name a cluster
+  std::string cluster;                // must name a cluster
+  bool retry_non_idempotent = false;  // YAML `retry_non_idempotent`: allow retrying POST etc.
 };
 
 struct Listener {
@@ -29,6 +30,71 @@ struct Listener {
 struct Server {
   std::string address;  // "host:port" (numeric IPv4/IPv6 or "localhost")
   uint32_t weight = 1;
+  bool backup = false;  // only used when every primary server is unavailable
+};
+
+// `lb:` either a policy name string or a map { policy, key: { source, name }, choices }.
+struct LoadBalancing {
+  // round_robin | least_conn | hash | random | p2c | least_time
+  std::string policy = "round_robin";
+  enum class KeySource { Ip, Header, Cookie, Query, Path };
+  KeySource key_source = KeySource::Ip;  // hash policy: what is hashed
+  std::string key_name;                  // header/cookie/query parameter name
+  uint32_t choices = 2;                  // p2c: servers sampled per pick
+};
+
+// `health_check:` active checks run off the workers. Absent = every server counts as healthy.
+struct HealthCheck {
+  enum class Type { None, Http, Tcp, Script };
+  Type type = Type::None;
+  uint32_t interval_ms = 5000;
+  uint32_t timeout_ms = 2000;
+  uint32_t rise = 2;       // consecutive successes to become healthy
+  uint32_t fall = 3;       // consecutive failures to become unhealthy
+  uint32_t jitter_ms = 0;  // random extra delay added to each interval
+  // http
+  std::string method = "GET";
+  std::string path = "/";
+  std::string host;  // Host header; "" = the server address
+  std::vector<std::pair<uint16_t, uint16_t>> expect_status = {{200, 399}};  // inclusive ranges
+  std::string body_contains;                                             // "" = not checked
+  // tcp: connect only when both empty; else send `send` and expect `expect` in the reply
+  std::string send;
+  std::string expect;
+  // script: argv; PORTICO_HOST / PORTICO_PORT in the environment; exit 0 = healthy
+  std::vector<std::string> command;
+};
+
+// `outlier_detection:` passive health; absent = off.
+struct OutlierDetection {
+  bool enabled = false;
+  uint32_t consecutive_5xx = 5;
+  uint32_t consecutive_connect_failures = 3;
+  uint32_t base_ejection_ms = 30000;  // ejection n lasts base * n, capped by max
+  uint32_t max_ejection_ms = 300000;
+  uint32_t max_ejection_percent = 50;  // never eject more than this share of the cluster
+};
+
+// `retry:`
+struct RetryPolicy {
+  bool on_connect_failure = true;  // retry_on: connect-failure
+  bool on_reset = true;            // retry_on: reset (closed/reset before any response byte)
+  bool on_502 = false, on_503 = false, on_504 = false;  // retry_on: 502 / 503 / 504
+  bool on_per_try_timeout = false;                      // retry_on: per-try-timeout
+  uint32_t max_retries = 1;           // extra attempts after the first
+  uint32_t per_try_timeout_ms = 0;    // 0 = response_timeout
+  uint32_t timeout_ms = 0;            // overall budget for all tries; 0 = none
+  uint32_t backoff_base_ms = 25;      // jittered exponential backoff between tries
+  uint32_t backoff_max_ms = 250;
+  uint32_t budget_percent = 20;       // retries in flight <= this % of active requests
+  uint32_t budget_min_concurrency = 3;  // ... but always allow this many
+};
+
+// `circuit_breaker:` 0 = unlimited.
+struct CircuitBreaker {
+  uint32_t max_connections = 0;  // upstream connections (active + idle) per cluster
+  uint32_t max_pending = 0;      // requests waiting for a connection
+  uint32_t max_requests = 0;     // requests in flight per cluster
 };
 
 struct Cluster {
@@ -39,6 +105,18 @@ struct Cluster {
   uint32_t max_idle = 64;                // idle keep-alive upstream connections per server/worker
   uint32_t idle_timeout_ms = 4000;       // below nginx (75s)/Apache (5s) keep-alive defaults
   bool rewrite_host = false;             // true: send Host: <server address> instead of client's
+  LoadBalancing lb;
+  HealthCheck health_check;
+  OutlierDetection outlier_detection;
+  uint32_t slow_start_ms = 0;  // new/recovered server's weight ramps up over this time
+  RetryPolicy retry;
+  CircuitBreaker circuit_breaker;
+  std::string sticky_cookie;  // `sticky: { cookie: NAME }`; "" = off
+};
+
+// `admin:` the admin HTTP listener (JSON). address "" = off.
+struct Admin {
+  std::string address;
 };
 
 struct AccessLog {
@@ -73,6 +151,7 @@ struct Config {
   std::vector<std::string> trusted_proxies;  // CIDRs whose X-Forwarded-*/Forwarded are kept
   bool server_header = true;                 // false hides "Server: portico" on our responses
   std::string via_name = "portico";          // pseudonym used in Via
+  Admin admin;
 
   // Returns the cluster with this name, or nullptr.
   const Cluster* findCluster(const std::string& name) const;

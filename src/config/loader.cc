@@ -10,6 +10,7 @@
 #include <cstring>
 #include <initializer_list>
 #include <optional>
+#include <span>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -29,6 +30,22 @@ constexpr uint64_t kMaxWorkers = 1024;
 constexpr uint64_t kMaxWeight = 1000;
 constexpr uint64_t kMaxHeadBytes = 1 << 20;  // max_request_line / max_header_bytes cap
 constexpr uint64_t kMaxHeaderCount = 10000;
+constexpr uint64_t kMaxP2cChoices = 16;
+constexpr uint64_t kMaxRiseFall = 1000;
+constexpr uint64_t kMaxConsecutive = 1000000;
+constexpr uint64_t kMaxRetries = 10;
+constexpr uint64_t kMaxLimit = 100000000;  // circuit breaker limits, budget min_concurrency
+
+// Load-balancing policy names. Hard-coded rather than asked of upstream::lb::policyNames(): the
+// config layer does not depend on the upstream layer (and the registry was not linkable when this
+// was written). Keep in step with the policies registered under src/upstream/lb/ and with
+// docs/config.md.
+constexpr std::string_view kLbPolicies[] = {"round_robin", "least_conn", "hash",
+                                            "random",      "p2c",        "least_time"};
+
+// retry.retry_on values.
+constexpr std::string_view kRetryConditions[] = {"connect-failure", "reset", "502", "503", "504",
+                                                 "per-try-timeout"};
 
 // A value in the document together with where it is and how to name it in errors.
 struct Field {
@@ -67,7 +84,7 @@ std::string describe(const YAML::Node& n) {
   }
 }
 
-std::string joinNames(std::initializer_list<std::string_view> words) {
+std::string joinNames(std::span<const std::string_view> words) {
   std::string out;
   for (std::string_view w : words) {
     if (!out.empty()) out += ", ";
@@ -99,6 +116,26 @@ bool looksLikeUnquotedIpv6(std::string_view line) {
   return false;
 }
 
+// True for a non-empty HTTP token (RFC 9110 §5.6.2): method names, cookie names, Via names.
+bool isToken(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char ch) {
+    return std::isalnum(ch) || std::strchr("!#$%&'*+-.^_`|~", ch) != nullptr;
+  });
+}
+
+// True when `s` has no control characters, spaces or DEL (safe inside a request line/header).
+bool isVisible(std::string_view s) {
+  return std::none_of(s.begin(), s.end(), [](unsigned char ch) { return ch <= ' ' || ch == 0x7f; });
+}
+
+// A duration in the config's own notation, for messages: 1500 -> "1500ms", 2000 -> "2s".
+std::string durationText(uint64_t ms) {
+  if (ms != 0 && ms % 3600000 == 0) return std::to_string(ms / 3600000) + "h";
+  if (ms != 0 && ms % 60000 == 0) return std::to_string(ms / 60000) + "m";
+  if (ms != 0 && ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
+  return std::to_string(ms) + "ms";
+}
+
 class Loader {
  public:
   Loader(const std::string& text, const std::string& source) : text_(text), source_(source) {}
@@ -125,7 +162,7 @@ class Loader {
       }
       std::vector<std::string_view> names(allowed);
       for (auto it = field.node.begin(); it != field.node.end(); ++it) {
-        const YAML::Node& k = it->first;
+        const YAML::Node k = it->first;  // a copy: `it->first` lives in a temporary proxy
         if (!k.IsScalar()) {
           loader.fail(k.Mark(), field.path.empty() ? kRootKey : std::string_view(field.path),
                       "map keys must be plain strings, got " + describe(k));
@@ -243,13 +280,15 @@ class Loader {
   }
 
   // One of `choices`, with a suggestion when the value is a near miss.
-  std::string choice(const Field& f, std::initializer_list<std::string_view> choices) const {
+  std::string choice(const Field& f, std::span<const std::string_view> choices) const {
     const std::string s = str(f);
-    std::vector<std::string_view> names(choices);
-    if (std::find(names.begin(), names.end(), s) != names.end()) return s;
-    const std::string hint = closestMatch(s, names);
+    if (std::find(choices.begin(), choices.end(), s) != choices.end()) return s;
+    const std::string hint = closestMatch(s, choices);
     fail(f, "invalid value '" + s + "', expected one of " + joinNames(choices) +
                 (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+  }
+  std::string choice(const Field& f, std::initializer_list<std::string_view> choices) const {
+    return choice(f, std::span<const std::string_view>(choices.begin(), choices.size()));
   }
 
   std::string address(const Field& f, bool allow_any_host) const {
@@ -271,6 +310,13 @@ class Loader {
   Route loadRoute(const Field& f);
   void loadClusters(const Field& f, Config& c) const;
   Cluster loadCluster(const Field& f, std::optional<Field>* name_field) const;
+  LoadBalancing loadLoadBalancing(const Field& f) const;
+  HealthCheck loadHealthCheck(const Field& f) const;
+  std::pair<uint16_t, uint16_t> statusRange(const Field& f) const;
+  OutlierDetection loadOutlierDetection(const Field& f) const;
+  RetryPolicy loadRetry(const Field& f) const;
+  CircuitBreaker loadCircuitBreaker(const Field& f) const;
+  void loadAdmin(const Field& f, Config& c) const;
   void loadAccessLog(const Field& f, Config& c) const;
   void loadLimits(const Field& f, Config& c) const;
   void loadTimeouts(const Field& f, Config& c) const;
@@ -303,7 +349,7 @@ void Loader::loadWorkers(const Field& f, Config& c) const {
 }
 
 Route Loader::loadRoute(const Field& f) {
-  MapReader m(*this, f, {"match", "cluster"});
+  MapReader m(*this, f, {"match", "cluster", "retry_non_idempotent"});
   Route r;
   if (std::optional<Field> match = m.get("match")) {
     MapReader mm(*this, *match, {"host", "path_prefix"});
@@ -338,6 +384,7 @@ Route Loader::loadRoute(const Field& f) {
   const Field cluster = m.require("cluster");
   r.cluster = nonEmpty(cluster);
   cluster_refs_.push_back(ClusterRef{cluster, r.cluster});
+  if (auto v = m.get("retry_non_idempotent")) r.retry_non_idempotent = boolean(*v);
   return r;
 }
 
@@ -387,7 +434,8 @@ void Loader::loadListeners(const Field& f, Config& c) {
 Cluster Loader::loadCluster(const Field& f, std::optional<Field>* name_field) const {
   MapReader m(*this, f,
               {"name", "servers", "connect_timeout", "response_timeout", "max_idle", "idle_timeout",
-               "rewrite_host"});
+               "rewrite_host", "lb", "health_check", "outlier_detection", "slow_start", "retry",
+               "circuit_breaker", "sticky"});
   Cluster cl;
   *name_field = m.require("name");
   cl.name = nonEmpty(**name_field);
@@ -397,16 +445,18 @@ Cluster Loader::loadCluster(const Field& f, std::optional<Field>* name_field) co
   for (const Field& item : items) {
     Server s;
     if (item.node.IsMap()) {
-      MapReader sm(*this, item, {"address", "weight"});
+      MapReader sm(*this, item, {"address", "weight", "backup"});
       s.address = address(sm.require("address"), /*allow_any_host=*/false);
       if (std::optional<Field> w = sm.get("weight")) {
         s.weight = static_cast<uint32_t>(unsignedValue(*w, 1, kMaxWeight));
       }
+      if (std::optional<Field> b = sm.get("backup")) s.backup = boolean(*b);
     } else if (item.node.IsScalar()) {
       s.address = address(item, /*allow_any_host=*/false);
     } else {
       fail(item,
-           "expected a server address (HOST:PORT) or a map with 'address' and 'weight', "
+           "expected a server address (HOST:PORT) or a map with 'address', 'weight' and "
+           "'backup', "
            "got " +
                describe(item.node));
     }
@@ -418,12 +468,293 @@ Cluster Loader::loadCluster(const Field& f, std::optional<Field>* name_field) co
     }
     cl.servers.push_back(std::move(s));
   }
+  if (std::all_of(cl.servers.begin(), cl.servers.end(), [](const Server& s) { return s.backup; })) {
+    fail(servers, "every server is a backup; at least one must be a primary (backup: false)");
+  }
   if (auto v = m.get("connect_timeout")) cl.connect_timeout_ms = duration(*v, false);
   if (auto v = m.get("response_timeout")) cl.response_timeout_ms = duration(*v, false);
   if (auto v = m.get("max_idle")) cl.max_idle = static_cast<uint32_t>(unsignedValue(*v, 0, 100000));
   if (auto v = m.get("idle_timeout")) cl.idle_timeout_ms = duration(*v, false);
   if (auto v = m.get("rewrite_host")) cl.rewrite_host = boolean(*v);
+  if (auto v = m.get("lb")) cl.lb = loadLoadBalancing(*v);
+  if (auto v = m.get("health_check")) cl.health_check = loadHealthCheck(*v);
+  if (auto v = m.get("outlier_detection")) cl.outlier_detection = loadOutlierDetection(*v);
+  if (auto v = m.get("slow_start")) cl.slow_start_ms = duration(*v, /*allow_zero=*/true);
+  if (auto v = m.get("retry")) cl.retry = loadRetry(*v);
+  if (auto v = m.get("circuit_breaker")) cl.circuit_breaker = loadCircuitBreaker(*v);
+  if (auto v = m.get("sticky")) {
+    const MapReader sm(*this, *v, {"cookie"});
+    const Field cookie = sm.require("cookie");
+    cl.sticky_cookie = nonEmpty(cookie);
+    if (!isToken(cl.sticky_cookie)) {
+      fail(cookie, "cookie name must be a single token (letters, digits, -._~ etc.), got '" +
+                       cl.sticky_cookie + "'");
+    }
+  }
   return cl;
+}
+
+LoadBalancing Loader::loadLoadBalancing(const Field& f) const {
+  LoadBalancing lb;
+  if (f.node.IsScalar()) {
+    lb.policy = choice(f, kLbPolicies);
+    return lb;
+  }
+  if (!f.node.IsMap()) {
+    fail(f, "expected a policy name (" + joinNames(kLbPolicies) +
+                ") or a map with keys policy, key, choices, got " + describe(f.node));
+  }
+  const MapReader m(*this, f, {"policy", "key", "choices"});
+  lb.policy = choice(m.require("policy"), kLbPolicies);
+  if (auto v = m.get("key")) {
+    if (lb.policy != "hash") {
+      fail(v->fallback, v->path,
+           "'key' is only valid with policy hash (policy is " + lb.policy + ")");
+    }
+    const MapReader km(*this, *v, {"source", "name"});
+    const std::string source =
+        choice(km.require("source"), {"ip", "header", "cookie", "query", "path"});
+    if (source == "ip") lb.key_source = LoadBalancing::KeySource::Ip;
+    if (source == "header") lb.key_source = LoadBalancing::KeySource::Header;
+    if (source == "cookie") lb.key_source = LoadBalancing::KeySource::Cookie;
+    if (source == "query") lb.key_source = LoadBalancing::KeySource::Query;
+    if (source == "path") lb.key_source = LoadBalancing::KeySource::Path;
+    const bool named = source == "header" || source == "cookie" || source == "query";
+    std::optional<Field> name = km.get("name");
+    if (named) {
+      if (!name) {
+        fail(v->mark(), childPath(v->path, "name"),
+             "missing required key 'name' (source " + source + " needs the " + source + " name)");
+      }
+      lb.key_name = nonEmpty(*name);
+      if (!isToken(lb.key_name)) {
+        fail(*name,
+             "name must be a single token (letters, digits, -._~ etc.), got '" + lb.key_name + "'");
+      }
+    } else if (name) {
+      fail(name->fallback, name->path,
+           "'name' is only valid with source header, cookie or query (source is " + source + ")");
+    }
+  }
+  if (auto v = m.get("choices")) {
+    if (lb.policy != "p2c") {
+      fail(v->fallback, v->path,
+           "'choices' is only valid with policy p2c (policy is " + lb.policy + ")");
+    }
+    lb.choices = static_cast<uint32_t>(unsignedValue(*v, 2, kMaxP2cChoices));
+  }
+  return lb;
+}
+
+std::pair<uint16_t, uint16_t> Loader::statusRange(const Field& f) const {
+  const std::string expected =
+      "expected a status code from 100 to 599 or a range like \"200-299\", got " + describe(f.node);
+  if (!f.node.IsScalar()) fail(f, expected);
+  const std::string& s = f.node.Scalar();
+  const size_t dash = s.find('-');
+  const std::string_view lo_text = std::string_view(s).substr(0, dash);
+  const std::string_view hi_text =
+      dash == std::string::npos ? lo_text : std::string_view(s).substr(dash + 1);
+  const std::optional<uint64_t> lo = parseUnsigned(lo_text, 999);
+  const std::optional<uint64_t> hi = parseUnsigned(hi_text, 999);
+  if (!lo || !hi) fail(f, expected);
+  if (*lo < 100 || *hi > 599) fail(f, "status codes must be from 100 to 599, got '" + s + "'");
+  if (*lo > *hi) fail(f, "range '" + s + "' is empty: its start is above its end");
+  return {static_cast<uint16_t>(*lo), static_cast<uint16_t>(*hi)};
+}
+
+HealthCheck Loader::loadHealthCheck(const Field& f) const {
+  const MapReader m(*this, f,
+                    {"type", "interval", "timeout", "rise", "fall", "jitter", "method", "path",
+                     "host", "expect_status", "body_contains", "send", "expect", "command"});
+  HealthCheck hc;
+  const std::string type = choice(m.require("type"), {"http", "tcp", "script"});
+  hc.type = type == "http"  ? HealthCheck::Type::Http
+            : type == "tcp" ? HealthCheck::Type::Tcp
+                            : HealthCheck::Type::Script;
+  // Keys that belong to one type only.
+  static constexpr std::pair<std::string_view, std::string_view> kTypeKeys[] = {
+      {"method", "http"},        {"path", "http"}, {"host", "http"},  {"expect_status", "http"},
+      {"body_contains", "http"}, {"send", "tcp"},  {"expect", "tcp"}, {"command", "script"}};
+  for (const auto& [key, owner] : kTypeKeys) {
+    if (owner == type) continue;
+    if (auto v = m.get(key)) {
+      fail(v->fallback, v->path,
+           "'" + std::string(key) + "' is only valid with type " + std::string(owner) +
+               " (this check is type " + type + ")");
+    }
+  }
+
+  std::optional<Field> interval = m.get("interval");
+  std::optional<Field> timeout = m.get("timeout");
+  if (interval) hc.interval_ms = duration(*interval, false);
+  if (timeout) hc.timeout_ms = duration(*timeout, false);
+  if (hc.timeout_ms >= hc.interval_ms) {
+    const std::string msg = "timeout (" + durationText(hc.timeout_ms) +
+                            (timeout ? "" : ", the default") + ") must be shorter than interval (" +
+                            durationText(hc.interval_ms) + (interval ? "" : ", the default") + ")";
+    if (timeout) fail(*timeout, msg);
+    fail(*interval, msg);
+  }
+  if (auto v = m.get("rise")) hc.rise = static_cast<uint32_t>(unsignedValue(*v, 1, kMaxRiseFall));
+  if (auto v = m.get("fall")) hc.fall = static_cast<uint32_t>(unsignedValue(*v, 1, kMaxRiseFall));
+  if (auto v = m.get("jitter")) hc.jitter_ms = duration(*v, /*allow_zero=*/true);
+
+  if (auto v = m.get("method")) {
+    hc.method = nonEmpty(*v);
+    if (!isToken(hc.method))
+      fail(*v, "invalid method '" + hc.method + "' (expected e.g. GET or HEAD)");
+  }
+  if (auto v = m.get("path")) {
+    hc.path = str(*v);
+    if (!hc.path.starts_with("/")) fail(*v, "path must start with '/', got '" + hc.path + "'");
+    if (!isVisible(hc.path)) fail(*v, "path must not contain spaces or control characters");
+  }
+  if (auto v = m.get("host")) {
+    hc.host = nonEmpty(*v);
+    if (!isVisible(hc.host)) fail(*v, "host must not contain spaces or control characters");
+  }
+  if (auto v = m.get("expect_status")) {
+    hc.expect_status.clear();
+    if (v->node.IsSequence()) {
+      const std::vector<Field> items = list(*v, "status codes");
+      if (items.empty()) fail(*v, "at least one status code or range is required");
+      for (const Field& item : items) hc.expect_status.push_back(statusRange(item));
+    } else {
+      hc.expect_status.push_back(statusRange(*v));
+    }
+  }
+  if (auto v = m.get("body_contains")) hc.body_contains = nonEmpty(*v);
+  if (auto v = m.get("send")) hc.send = nonEmpty(*v);
+  if (auto v = m.get("expect")) hc.expect = nonEmpty(*v);
+  if (hc.type == HealthCheck::Type::Script) {
+    const Field command = m.require("command");
+    if (!command.node.IsSequence()) {
+      fail(command,
+           "expected a list: the program and its arguments, e.g. [/usr/bin/check, "
+           "--fast], got " +
+               describe(command.node));
+    }
+    const std::vector<Field> items = list(command, "arguments");
+    if (items.empty()) fail(command, "must not be empty: give at least the program to run");
+    for (const Field& item : items) hc.command.push_back(str(item));
+    if (hc.command[0].empty()) fail(items[0], "the program must not be empty");
+  }
+  return hc;
+}
+
+OutlierDetection Loader::loadOutlierDetection(const Field& f) const {
+  const MapReader m(*this, f,
+                    {"consecutive_5xx", "consecutive_connect_failures", "base_ejection_time",
+                     "max_ejection_time", "max_ejection_percent"});
+  OutlierDetection od;
+  od.enabled = true;
+  if (auto v = m.get("consecutive_5xx")) {
+    od.consecutive_5xx = static_cast<uint32_t>(unsignedValue(*v, 1, kMaxConsecutive));
+  }
+  if (auto v = m.get("consecutive_connect_failures")) {
+    od.consecutive_connect_failures = static_cast<uint32_t>(unsignedValue(*v, 1, kMaxConsecutive));
+  }
+  std::optional<Field> base = m.get("base_ejection_time");
+  std::optional<Field> max = m.get("max_ejection_time");
+  if (base) od.base_ejection_ms = duration(*base, false);
+  if (max) od.max_ejection_ms = duration(*max, false);
+  if (od.max_ejection_ms < od.base_ejection_ms) {
+    const std::string msg = "max_ejection_time (" + durationText(od.max_ejection_ms) +
+                            (max ? "" : ", the default") +
+                            ") must not be shorter than base_ejection_time (" +
+                            durationText(od.base_ejection_ms) + (base ? "" : ", the default") + ")";
+    if (max) fail(*max, msg);
+    fail(*base, msg);
+  }
+  if (auto v = m.get("max_ejection_percent")) {
+    od.max_ejection_percent = static_cast<uint32_t>(unsignedValue(*v, 0, 100));
+  }
+  return od;
+}
+
+RetryPolicy Loader::loadRetry(const Field& f) const {
+  const MapReader m(*this, f,
+                    {"retry_on", "max_retries", "per_try_timeout", "timeout", "backoff", "budget"});
+  RetryPolicy r;
+  if (auto v = m.get("retry_on")) {
+    r.on_connect_failure = r.on_reset = false;
+    std::vector<std::string> seen;
+    for (const Field& item : list(*v, "retry conditions")) {
+      const std::string cond = choice(item, kRetryConditions);
+      if (std::find(seen.begin(), seen.end(), cond) != seen.end()) {
+        fail(item, "'" + cond + "' is listed twice");
+      }
+      seen.push_back(cond);
+      if (cond == "connect-failure") r.on_connect_failure = true;
+      if (cond == "reset") r.on_reset = true;
+      if (cond == "502") r.on_502 = true;
+      if (cond == "503") r.on_503 = true;
+      if (cond == "504") r.on_504 = true;
+      if (cond == "per-try-timeout") r.on_per_try_timeout = true;
+    }
+  }
+  if (auto v = m.get("max_retries")) {
+    r.max_retries = static_cast<uint32_t>(unsignedValue(*v, 0, kMaxRetries));
+  }
+  std::optional<Field> per_try = m.get("per_try_timeout");
+  std::optional<Field> overall = m.get("timeout");
+  if (per_try) r.per_try_timeout_ms = duration(*per_try, /*allow_zero=*/true);
+  if (overall) r.timeout_ms = duration(*overall, /*allow_zero=*/true);
+  if (r.per_try_timeout_ms != 0 && r.timeout_ms != 0 && r.per_try_timeout_ms > r.timeout_ms) {
+    fail(*per_try, "per_try_timeout (" + durationText(r.per_try_timeout_ms) +
+                       ") must not be longer than timeout (" + durationText(r.timeout_ms) + ")");
+  }
+  if (auto v = m.get("backoff")) {
+    const MapReader bm(*this, *v, {"base", "max"});
+    std::optional<Field> base = bm.get("base");
+    std::optional<Field> max = bm.get("max");
+    if (base) r.backoff_base_ms = duration(*base, /*allow_zero=*/true);
+    if (max) r.backoff_max_ms = duration(*max, /*allow_zero=*/true);
+    if (r.backoff_max_ms < r.backoff_base_ms) {
+      const std::string msg = "max (" + durationText(r.backoff_max_ms) +
+                              (max ? "" : ", the default") + ") must not be shorter than base (" +
+                              durationText(r.backoff_base_ms) + (base ? "" : ", the default") + ")";
+      if (max) fail(*max, msg);
+      fail(*base, msg);
+    }
+  }
+  if (auto v = m.get("budget")) {
+    const MapReader bm(*this, *v, {"percent", "min_concurrency"});
+    if (auto p = bm.get("percent"))
+      r.budget_percent = static_cast<uint32_t>(unsignedValue(*p, 0, 100));
+    if (auto c = bm.get("min_concurrency")) {
+      r.budget_min_concurrency = static_cast<uint32_t>(unsignedValue(*c, 0, kMaxLimit));
+    }
+  }
+  return r;
+}
+
+CircuitBreaker Loader::loadCircuitBreaker(const Field& f) const {
+  const MapReader m(*this, f, {"max_connections", "max_pending", "max_requests"});
+  CircuitBreaker cb;
+  if (auto v = m.get("max_connections")) {
+    cb.max_connections = static_cast<uint32_t>(unsignedValue(*v, 0, kMaxLimit));
+  }
+  if (auto v = m.get("max_pending")) {
+    cb.max_pending = static_cast<uint32_t>(unsignedValue(*v, 0, kMaxLimit));
+  }
+  if (auto v = m.get("max_requests")) {
+    cb.max_requests = static_cast<uint32_t>(unsignedValue(*v, 0, kMaxLimit));
+  }
+  return cb;
+}
+
+void Loader::loadAdmin(const Field& f, Config& c) const {
+  const MapReader m(*this, f, {"address"});
+  const Field addr = m.require("address");
+  c.admin.address = address(addr, /*allow_any_host=*/true);
+  for (size_t i = 0; i < c.listeners.size(); ++i) {
+    if (c.listeners[i].address == c.admin.address) {
+      fail(addr, "admin address '" + c.admin.address + "' is also used by listeners[" +
+                     std::to_string(i) + "]");
+    }
+  }
 }
 
 void Loader::loadClusters(const Field& f, Config& c) const {
@@ -525,7 +856,7 @@ std::shared_ptr<const Config> Loader::load() {
   }
   const MapReader m(*this, root,
                     {"workers", "listeners", "clusters", "access_log", "error_log", "limits",
-                     "timeouts", "trusted_proxies", "server_header", "via"});
+                     "timeouts", "trusted_proxies", "server_header", "via", "admin"});
 
   if (auto v = m.get("workers")) loadWorkers(*v, *c);
   loadListeners(m.require("listeners"), *c);
@@ -544,13 +875,11 @@ std::shared_ptr<const Config> Loader::load() {
   if (auto v = m.get("via")) {
     const std::string via = nonEmpty(*v);
     // It goes into "Via: 1.1 <name>", so it must be an HTTP token.
-    const bool token = std::all_of(via.begin(), via.end(), [](unsigned char ch) {
-      return std::isalnum(ch) || std::strchr("!#$%&'*+-.^_`|~", ch) != nullptr;
-    });
-    if (!token)
+    if (!isToken(via))
       fail(*v, "via must be a single token (letters, digits, -._~ etc.), got '" + via + "'");
     c->via_name = via;
   }
+  if (auto v = m.get("admin")) loadAdmin(*v, *c);
   checkRouteClusters(*c);
   return c;
 }

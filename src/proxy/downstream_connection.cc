@@ -271,138 +271,12 @@ void DownstreamConnection::stepHead() {
   }
 }
 
-void DownstreamConnection::startExchange() {
-  gen_ = worker_.pin();
-  // Offsets only: the bytes (and req_'s views into them) stay in place until the next read.
-  in_.consume(static_cast<uint32_t>(req_.head_length));
-  const Snapshot& snap = *gen_->snapshot;
-  const config::Config& cfg = *snap.config;
-  started_ms_ = worker_.loop().nowMs();
-  method_ = req_.method_id;
-  version_minor_ = req_.version_minor;
-  keep_alive_ = req_.keepAlive() && !worker_.draining();
-  resp_head_done_ = resp_started_ = sent_100_ = dechunk_ = retried_ = websocket_ = false;
-  upstream_reusable_ = false;
-  status_ = 0;
-  resp_head_bytes_ = 0;
-  cluster_name_ = nullptr;
-  host_ = nullptr;
-  resp_body_.start(BodyFraming::None, 0);
-  req_body_.start(req_.framing, req_.content_length);
-  req_body_.setMaxPayload(cfg.limits.max_body_bytes);
-
-  if (worker_.accessLog().enabled()) {
-    auto ua = std::string_view{};
-    auto ref = std::string_view{};
-    for (uint32_t i = 0; i < req_.header_count; ++i) {
-      const auto& h = req_.headers[i];
-      if (h.id != http::HeaderId::Other) continue;
-      if (h.name.size() == 10 && http::equalsIgnoreCase(h.name, "user-agent"))
-        ua = h.value;
-      else if (h.name.size() == 7 && http::equalsIgnoreCase(h.name, "referer"))
-        ref = h.value;
-    }
-    log_store_.clear();
-    log_store_.append(req_.method).append(req_.target).append(req_.host).append(ua).append(ref);
-    log_method_len_ = static_cast<uint32_t>(req_.method.size());
-    log_target_len_ = static_cast<uint32_t>(req_.target.size());
-    log_host_len_ = static_cast<uint32_t>(req_.host.size());
-    log_ua_len_ = static_cast<uint32_t>(ua.size());
-    log_ref_len_ = static_cast<uint32_t>(ref.size());
-  }
-
-  state_ = State::Exchange;
-  timer_.cancel();
-  timer_kind_ = TimerKind::None;
-
-  if (req_.method_id == http::Method::Connect) {
-    respondError(501);
-    return;
-  }
-  if (listener_.index < 0) {
-    respondError(503);
-    return;
-  }
-  const ListenerInfo& li = snap.listeners[static_cast<size_t>(listener_.index)];
-  const router::CompiledRoute* route = li.router.match(req_.host, req_.target);
-  if (!route) {
-    respondError(404);
-    return;
-  }
-  cluster_name_ = &route->cluster_name;
-  const ClusterInfo& ci = snap.clusters[route->cluster_index];
-  connect_ms_ = ci.config->connect_timeout_ms;
-  response_ms_ = ci.config->response_timeout_ms;
-  if (cfg.limits.max_body_bytes && req_.framing == BodyFraming::ContentLength &&
-      req_.content_length > cfg.limits.max_body_bytes) {
-    respondError(413);
-    return;
-  }
-  auto& cs = gen_->clusters[route->cluster_index];
-  if (cs.hosts.empty()) {
-    respondError(503);
-    return;
-  }
-  host_ = cs.hosts[cs.next++ % cs.hosts.size()];
-  websocket_ = req_.upgrade_websocket;
-  retry_ok_ = http::isIdempotent(req_.method_id) && req_.framing == BodyFraming::None;
-
-  if (!connectUpstream(false)) {
-    respondError(502);
-    return;
-  }
-  // Serialize the upstream head straight into the upstream connection's output buffer.
-  RequestForwardInfo info;
-  info.client_ip = peer_ip_;
-  info.peer_trusted = snap.trusted_proxies.contains(peer_.sa());
-  info.via_name = cfg.via_name;
-  if (ci.config->rewrite_host) info.host_override = host_->text;
-  info.forward_upgrade = websocket_;
-  uint32_t space;
-  char* p = up_->out.writable(worker_.buffers(), space);
-  HeadWriter w{p, p + space};
-  writeUpstreamRequestHead(req_, info, w);
-  if (w.overflow) {
-    respondError(431);
-    return;
-  }
-  up_->out.commit(static_cast<uint32_t>(w.written(p)));
-  if (up_->reused && retry_ok_) retry_head_.assign(p, w.written(p));
-
-  if (req_.expect_continue && req_.version_minor == 1 && !req_body_.done()) {
-    out_.append(worker_.buffers(), "HTTP/1.1 100 Continue\r\n\r\n");
-    sent_100_ = true;
-  }
-  if (!req_body_.done()) armTimer(TimerKind::Body, cfg.timeouts.client_body_ms);
-}
-
-bool DownstreamConnection::connectUpstream(bool fresh_only) {
-  if (!fresh_only && !host_->idle.empty()) {
-    upstream::UpstreamConnection* u = host_->idle.back();
-    host_->idle.pop_back();
-    u->adopt(this);
-    up_ = u;
-    worker_.loop().timers().arm(u->timer, response_ms_);
-    response_timer_armed_ = true;
-    return true;
-  }
-  upstream::UpstreamConnection* u = upstream::UpstreamConnection::connect(worker_.loop(), *host_);
-  if (!u) {
-    log::warn("connect to {} failed: {}", host_->text, std::strerror(errno));
-    return false;
-  }
-  u->owner = this;
-  up_ = u;
-  worker_.loop().timers().arm(u->timer, connect_ms_);
-  response_timer_armed_ = false;
-  return true;
-}
-
 // ---------------------------------------------------------------- exchange
 
 void DownstreamConnection::stepExchange() {
   upstream::UpstreamConnection* u = up_;
-  if (!u) {  // local response being flushed
+  if (!u) {
+    if (backoff_pending_) return;  // between two attempts: the backoff timer resumes us
     stepClosing();
     return;
   }
@@ -468,9 +342,12 @@ void DownstreamConnection::stepExchange() {
           redo_ = true;
           return;
         }
+        if (resp_.status >= 500 && retryAllowed(Failure::Status, resp_.status)) {
+          attemptFailed(Failure::Status, resp_.status);
+          return;
+        }
         startResponse();
-        if (state_ != State::Exchange) return;
-        redo_ = true;
+        redo_ = true;  // continue in whatever state startResponse left (exchange or tunnel)
         return;
       }
     }
@@ -479,7 +356,8 @@ void DownstreamConnection::stepExchange() {
       return;
     }
     if (u->eof || u->error) {
-      upstreamFailed(false);
+      attemptFailed(u->state == upstream::UpstreamConnection::State::Connecting ? Failure::Connect
+                                                                                : Failure::Reset);
       return;
     }
     if (flushOut()) progress = true;
@@ -555,6 +433,7 @@ void DownstreamConnection::startResponse() {
   const config::Config& cfg = *gen_->snapshot->config;
   resp_head_done_ = true;
   status_ = resp_.status;
+  cluster_->recordOutcome(host_idx_, false, status_, worker_.loop().nowMs());
   BodyFraming framing = resp_.framing;
   if (framing == BodyFraming::Tunnel && !(resp_.status == 101 && websocket_)) {
     endExchangeResources(true);
@@ -568,7 +447,8 @@ void DownstreamConnection::startResponse() {
   dechunk_ = framing == BodyFraming::Chunked && version_minor_ == 0;
   if (framing == BodyFraming::UntilClose || dechunk_) keep_alive_ = false;
   if (worker_.draining()) keep_alive_ = false;
-  ResponseForwardInfo info{cfg.via_name, version_minor_ == 0, keep_alive_, dechunk_};
+  ResponseForwardInfo info{cfg.via_name, version_minor_ == 0, keep_alive_, dechunk_,
+                           extra_resp_headers_};
   uint32_t space;
   char* p = out_.writable(worker_.buffers(), space);
   HeadWriter w{p, p + space};
@@ -593,6 +473,7 @@ void DownstreamConnection::finishExchange() {
   bool request_complete = req_body_.done();
   if (!request_complete) keep_alive_ = false;
   logExchange();
+  endExchangeAccounting();
   if (up_) {
     if (upstream_reusable_ && request_complete && up_->in.empty() && !up_->eof && !up_->error) {
       ++up_->exchanges;
@@ -620,39 +501,6 @@ void DownstreamConnection::finishExchange() {
     armTimer(TimerKind::Header, cfg.timeouts.client_header_ms);
   out_.releaseIfEmpty(worker_.buffers());
   redo_ = true;
-}
-
-void DownstreamConnection::upstreamFailed(bool timeout) {
-  bool nothing_received = !resp_head_done_ && up_ && up_->in.empty();
-  bool was_reused = up_ && up_->reused;
-  if (!timeout && nothing_received && was_reused && retry_ok_ && !retried_ &&
-      !retry_head_.empty()) {
-    // A pooled connection the backend had already closed: retry once on a fresh connection.
-    retried_ = true;
-    up_->close(worker_.buffers());
-    up_ = nullptr;
-    if (connectUpstream(true)) {
-      up_->out.append(worker_.buffers(), retry_head_);
-      redo_ = true;
-      return;
-    }
-  }
-  if (up_ && up_->state == upstream::UpstreamConnection::State::Connecting && !timeout)
-    log::warn("connect to {} failed", host_ ? host_->text : "?");
-  endExchangeResources(true);
-  respondError(timeout ? 504 : 502);
-}
-
-void DownstreamConnection::onUpstreamTimeout() {
-  if (state_ != State::Exchange || !up_) return;
-  if (resp_started_) {
-    log::warn("upstream {} timed out mid-response", host_ ? host_->text : "?");
-    endExchangeResources(true);
-    close();
-    return;
-  }
-  upstreamFailed(true);
-  drive();
 }
 
 void DownstreamConnection::endExchangeResources(bool abort_upstream) {
@@ -688,10 +536,13 @@ void DownstreamConnection::respondError(uint16_t status) {
   uint32_t space;
   char* p = out_.writable(worker_.buffers(), space);
   HeadWriter w{p, p + space};
-  writeErrorResponse(status, !keep, method_ == http::Method::Head, cfg.server_header, w);
+  writeErrorResponse(status, !keep, method_ == http::Method::Head, cfg.server_header, w,
+                     retry_after_ ? "Retry-After: 5\r\n" : "");
+  retry_after_ = false;
   if (!w.overflow) out_.commit(static_cast<uint32_t>(w.written(p)));
   resp_head_bytes_ = static_cast<uint32_t>(w.written(p));
   logExchange();
+  if (in_exchange) endExchangeAccounting();
   if (gen_) {
     worker_.unpin(gen_);
     gen_ = nullptr;
@@ -781,6 +632,11 @@ void DownstreamConnection::stepClosing() {
     return;
   }
   if (!out_.empty()) return;
+  // Nothing unread: close() sends a FIN after the queued response, no RST can happen.
+  if (in_.empty() && !can_read_ && !rdhup_) {
+    close();
+    return;
+  }
   // Lingering close: stop sending, drain what the client still sends, so our response is not
   // destroyed by an RST caused by unread input.
   ::shutdown(fd_, SHUT_WR);
@@ -830,8 +686,10 @@ void DownstreamConnection::onTimer(void* self) {
         c->drive();
       }
       return;
+    case TimerKind::Backoff:
+      c->onBackoffDone();
+      return;
     case TimerKind::Linger:
-    case TimerKind::Response:
     case TimerKind::None:
       if (c->state_ == State::Lingering || c->state_ == State::Closing) c->close();
       return;
@@ -849,6 +707,7 @@ void DownstreamConnection::onDrain() {
 void DownstreamConnection::close() {
   if (state_ == State::Closed) return;
   endExchangeResources(true);
+  if (gen_) endExchangeAccounting();
   if (gen_) {
     worker_.unpin(gen_);
     gen_ = nullptr;

@@ -33,7 +33,8 @@ class DownstreamConnection final : public event::IoHandler,
   static const char* stateName(State s);
 
  private:
-  enum class TimerKind : uint8_t { None, Idle, Header, Body, Linger, Response };
+  enum class TimerKind : uint8_t { None, Idle, Header, Body, Linger, Backoff };
+  enum class Failure : uint8_t { Connect, ConnectTimeout, Reset, Timeout, Status };
   DownstreamConnection(server::Worker& w, server::ListenerSocket& ls, int fd,
                        const net::Address& peer);
   ~DownstreamConnection() override;
@@ -54,11 +55,24 @@ class DownstreamConnection final : public event::IoHandler,
             bool& dst_can_write, bool& dst_error);
   bool dechunkToClient();
 
+  // exchange_upstream.cc: routing, host choice, attempts, retries, accounting.
   void startExchange();
+  // Picks a host of cluster_ (load balancing), avoiding `exclude`; -1 when none is available.
+  int pickHost(int exclude);
+  // Starts an attempt on host_idx_: takes or opens an upstream connection and queues the head.
+  void startAttempt(bool fresh_only);
   bool connectUpstream(bool fresh_only);
+  uint32_t tryTimeoutMs() const;
+  // True when policy, budget and time allow another attempt after `why`.
+  bool retryAllowed(Failure why, uint16_t status);
+  // The current attempt failed: feed passive health, then retry (maybe after backoff) or answer.
+  void attemptFailed(Failure why, uint16_t status = 0);
+  void endAttempt(bool success);
+  void onBackoffDone();
+  void endExchangeAccounting();
+
   void startResponse();
   void finishExchange();
-  void upstreamFailed(bool timeout);
   // Answers `status` (when no response byte was sent yet) and closes afterwards.
   void respondError(uint16_t status);
   void endExchangeResources(bool abort_upstream);
@@ -96,6 +110,17 @@ class DownstreamConnection final : public event::IoHandler,
   server::Generation* gen_ = nullptr;
   upstream::UpstreamConnection* up_ = nullptr;
   upstream::HostPool* host_ = nullptr;
+  upstream::ClusterRuntime* cluster_ = nullptr;
+  int host_idx_ = -1;
+  uint32_t attempt_ = 0;
+  uint64_t attempt_start_ms_ = 0;
+  bool host_counted_ = false;
+  bool cluster_counted_ = false;
+  bool retry_counted_ = false;
+  bool backoff_pending_ = false;
+  bool overflow_ = false;
+  bool retry_after_ = false;        // add Retry-After to a 503 (no server available)
+  std::string extra_resp_headers_;  // e.g. Set-Cookie for sticky sessions
   const std::string* cluster_name_ = nullptr;
   BodyForwarder req_body_;
   BodyForwarder resp_body_;
@@ -107,7 +132,6 @@ class DownstreamConnection final : public event::IoHandler,
   bool resp_started_ = false;  // a byte of the final response was queued to the client
   bool sent_100_ = false;
   bool dechunk_ = false;
-  bool retried_ = false;
   bool retry_ok_ = false;
   bool websocket_ = false;
   bool response_timer_armed_ = false;
@@ -116,7 +140,6 @@ class DownstreamConnection final : public event::IoHandler,
   uint32_t response_ms_ = 60000;
   uint32_t resp_head_bytes_ = 0;  // head (or whole local response) queued to the client
   uint64_t started_ms_ = 0;
-  std::string retry_head_;
   std::string log_store_;
   uint32_t log_method_len_ = 0, log_target_len_ = 0, log_host_len_ = 0, log_ua_len_ = 0,
            log_ref_len_ = 0;

@@ -44,7 +44,7 @@ std::string_view reasonPhrase(uint16_t status) {
 }
 
 void writeErrorResponse(uint16_t status, bool close, bool head_only, bool server_header,
-                        HeadWriter& w) {
+                        HeadWriter& w, std::string_view extra) {
   std::string_view reason = reasonPhrase(status);
   w.put("HTTP/1.1 ");
   w.putUint(status);
@@ -56,6 +56,7 @@ void writeErrorResponse(uint16_t status, bool close, bool head_only, bool server
   w.putUint(4 + reason.size() + 1);
   w.put("\r\n");
   if (close) w.put("Connection: close\r\n");
+  w.put(extra);
   w.put("\r\n");
   if (!head_only) {
     w.putUint(status);

@@ -14,7 +14,8 @@ std::string_view reasonPhrase(uint16_t status);
 
 // Writes a complete response. `close` adds Connection: close; `head_only` omits the body
 // (HEAD requests); `server_header` adds "Server: portico".
+// `extra` is inserted verbatim as header lines (each ending CRLF), e.g. Retry-After.
 void writeErrorResponse(uint16_t status, bool close, bool head_only, bool server_header,
-                        HeadWriter& w);
+                        HeadWriter& w, std::string_view extra = {});
 
 }  // namespace portico::proxy

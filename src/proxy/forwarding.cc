@@ -220,6 +220,7 @@ void writeDownstreamResponseHead(const http1::ResponseHead& resp, const Response
   w.put("Via: 1.1 ");
   w.put(info.via_name);
   w.put("\r\n");
+  w.put(info.extra);
   if (tunnel && resp.status == 101)
     w.put("Connection: upgrade\r\n");
   else if (!info.keep_alive)

@@ -36,6 +36,7 @@ struct ResponseForwardInfo {
   bool client_http10 = false;  // downstream spoke HTTP/1.0
   bool keep_alive = false;     // downstream connection stays open after this response
   bool dechunk = false;        // body is chunked upstream but sent close-delimited downstream
+  std::string_view extra;      // header lines added verbatim (each ending CRLF), e.g. Set-Cookie
 };
 
 // Writes the downstream response head for `resp` (status line HTTP/1.1).

@@ -1,5 +1,9 @@
 #include "proxy/snapshot.h"
 
+#include <fmt/format.h>
+
+#include "upstream/lb/policy.h"
+
 namespace portico::proxy {
 
 int Snapshot::listenerIndex(const std::string& name) const {
@@ -8,11 +12,17 @@ int Snapshot::listenerIndex(const std::string& name) const {
   return -1;
 }
 
-std::shared_ptr<const Snapshot> buildSnapshot(std::shared_ptr<const config::Config> config) {
+std::shared_ptr<const Snapshot> buildSnapshot(std::shared_ptr<const config::Config> config,
+                                              upstream::HostRegistry* registry) {
+  upstream::HostRegistry local;
+  if (!registry) registry = &local;
   auto snap = std::make_shared<Snapshot>();
   snap->config = config;
   for (const auto& c : config->clusters) {
-    ClusterInfo ci{&c, {}};
+    if (!upstream::lb::createPolicy(c.lb, c.servers.size()))
+      throw config::ConfigError(config->source + ": cluster '" + c.name +
+                                "': unknown load-balancing policy '" + c.lb.policy + "'");
+    ClusterInfo ci{&c, {}, registry->cluster(c.name)};
     for (const auto& s : c.servers) {
       HostInfo h;
       if (!net::parseAddress(s.address, h.address))
@@ -20,6 +30,9 @@ std::shared_ptr<const Snapshot> buildSnapshot(std::shared_ptr<const config::Conf
                                   "': bad server address '" + s.address + "'");
       h.text = s.address;
       h.weight = s.weight;
+      h.backup = s.backup;
+      h.sticky_id = fmt::format("{:016x}", upstream::lb::hashKey(c.name + "/" + s.address));
+      h.state = registry->get(c.name, s.address, s.weight);
       ci.hosts.push_back(std::move(h));
     }
     snap->clusters.push_back(std::move(ci));

@@ -43,6 +43,7 @@ void Router::add(const config::Route& r, uint32_t cluster_index) {
   c.path_prefix = r.match.path_prefix.empty() ? "/" : r.match.path_prefix;
   c.cluster_index = cluster_index;
   c.cluster_name = r.cluster;
+  c.retry_non_idempotent = r.retry_non_idempotent;
   routes_.push_back(std::move(c));
 }
 

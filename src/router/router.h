@@ -19,6 +19,7 @@ struct CompiledRoute {
   std::string path_prefix;
   uint32_t cluster_index = 0;  // index into the snapshot's clusters
   std::string cluster_name;
+  bool retry_non_idempotent = false;
 };
 
 class Router {

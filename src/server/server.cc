@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -12,6 +13,23 @@
 #include "core/log.h"
 
 namespace portico::server {
+
+class Server::SignalWatcher : public event::IoHandler {
+ public:
+  SignalWatcher(Server& s, int fd) : server_(s), fd_(fd) {}
+  ~SignalWatcher() override { ::close(fd_); }
+  void onEvents(uint32_t) override {
+    signalfd_siginfo si;
+    while (::read(fd_, &si, sizeof si) == static_cast<ssize_t>(sizeof si))
+      server_.onSignal(static_cast<int>(si.ssi_signo));
+  }
+
+ private:
+  Server& server_;
+  int fd_;
+};
+
+Server::Server(std::string config_path) : config_path_(std::move(config_path)) {}
 
 Server::~Server() {
   for (auto& w : workers_) {
@@ -76,7 +94,7 @@ int Server::run() {
   std::shared_ptr<const config::Config> cfg;
   try {
     cfg = config::loadConfigFile(config_path_);
-    snap_ = proxy::buildSnapshot(cfg);
+    snap_ = proxy::buildSnapshot(cfg, &registry_);
   } catch (const std::exception& e) {
     log::error("{}", e.what());
     return 1;
@@ -95,7 +113,7 @@ int Server::run() {
   int log_fd = openAccessLog(*cfg);
   if (log_fd == -2) return 1;
 
-  // Workers inherit a mask that blocks the signals the main thread waits for.
+  // Workers inherit a mask that blocks the signals the main thread handles via signalfd.
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
@@ -103,6 +121,20 @@ int Server::run() {
   sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  int sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+  if (sfd < 0) {
+    log::error("signalfd: {}", std::strerror(errno));
+    return 1;
+  }
+  signals_ = std::make_unique<SignalWatcher>(*this, sfd);
+  loop_.addReadLevel(sfd, signals_.get());
+
+  std::string admin_err = updateAdmin();
+  if (!admin_err.empty()) {
+    log::error("{}", admin_err);
+    return 1;
+  }
+  updateHealthChecks();
 
   for (unsigned i = 0; i < n; ++i) {
     workers_.push_back(std::make_unique<Worker>(i, snap_, std::move(socks[i]), log_fd));
@@ -111,50 +143,67 @@ int Server::run() {
   for (const auto& l : snap_->listeners)
     log::info("listening on {} ({}) with {} workers", l.config->address, l.config->name, n);
 
-  for (;;) {
-    timespec ts{0, 200 * 1000 * 1000};
-    int sig = sigtimedwait(&set, nullptr, &ts);
-    if (sig == SIGHUP) {
-      reload();
-    } else if (sig == SIGTERM || sig == SIGINT) {
-      log::info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-      shutdown();
-      return 0;
-    }
+  loop_.run();
+  return exit_code_;
+}
+
+void Server::onSignal(int signo) {
+  if (signo == SIGHUP) {
+    reload();
+  } else if (signo == SIGTERM || signo == SIGINT) {
+    log::info("received {}, shutting down", signo == SIGTERM ? "SIGTERM" : "SIGINT");
+    shutdown();
+    exit_code_ = 0;
+    loop_.stop();
   }
 }
 
 void Server::reload() {
-  std::shared_ptr<const proxy::Snapshot> snap;
+  std::shared_ptr<const config::Config> cfg;
   try {
-    auto cfg = config::loadConfigFile(config_path_);
-    snap = proxy::buildSnapshot(cfg);
+    cfg = config::loadConfigFile(config_path_);
   } catch (const std::exception& e) {
     log::error("reload failed, keeping the running config: {}", e.what());
     return;
+  }
+  std::string err = apply(cfg);
+  if (!err.empty()) {
+    log::error("reload failed, keeping the running config: {}", err);
+    return;
+  }
+  log::info("configuration reloaded from {}", config_path_);
+}
+
+std::string Server::apply(std::shared_ptr<const config::Config> cfg) {
+  std::shared_ptr<const proxy::Snapshot> snap;
+  try {
+    snap = proxy::buildSnapshot(cfg, &registry_);
+  } catch (const std::exception& e) {
+    return e.what();
   }
   std::vector<std::vector<WorkerSockets>> socks(workers_.size());
   std::string err;
   auto saved = open_listeners_;
   if (!openListeners(*snap, socks, err)) {
     open_listeners_ = saved;
-    log::error("reload failed, keeping the running config: {}", err);
-    return;
+    return err;
   }
   int log_fd = openAccessLog(*snap->config);
-  if (log_fd == -2) {
-    log::error("reload failed, keeping the running config: access log");
-    return;
-  }
+  if (log_fd == -2) return "cannot open access log " + snap->config->access_log.path;
   log::Level lvl;
   if (log::parseLevel(snap->config->error_log_level, lvl)) log::setLevel(lvl);
   snap_ = snap;
   for (size_t i = 0; i < workers_.size(); ++i)
     workers_[i]->postGeneration(snap_, std::move(socks[i]), log_fd);
-  log::info("configuration reloaded from {}", config_path_);
+  updateHealthChecks();
+  std::string admin_err = updateAdmin();
+  if (!admin_err.empty()) log::error("{}", admin_err);
+  return "";
 }
 
 void Server::shutdown() {
+  admin_.reset();
+  if (health_) health_->stop();
   for (auto& w : workers_) w->postDrain();
   auto deadline = std::chrono::steady_clock::now() +
                   std::chrono::milliseconds(snap_->config->timeouts.shutdown_ms);

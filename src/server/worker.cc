@@ -115,15 +115,16 @@ void Worker::unpin(Generation* g) {
   }
 }
 
-upstream::HostPool* Worker::hostPool(const proxy::HostInfo& h, const config::Cluster& c) {
-  auto& slot = host_pools_[h.text];
+upstream::HostPool* Worker::hostPool(const proxy::HostInfo& h, const proxy::ClusterInfo& c) {
+  auto& slot = host_pools_[c.config->name + "/" + h.text];
   if (!slot) {
     slot = std::make_unique<upstream::HostPool>();
     slot->address = h.address;
     slot->text = h.text;
   }
-  slot->max_idle = c.max_idle;
-  slot->idle_timeout_ms = c.idle_timeout_ms;
+  slot->max_idle = c.config->max_idle;
+  slot->idle_timeout_ms = c.config->idle_timeout_ms;
+  slot->stats = c.stats.get();
   return slot.get();
 }
 
@@ -131,15 +132,19 @@ void Worker::adopt(std::shared_ptr<const proxy::Snapshot> snap, std::vector<Work
                    int access_log_fd) {
   auto gen = std::make_unique<Generation>();
   gen->snapshot = snap;
+  rng_ ^= (static_cast<uint64_t>(id_) + 1) * 0xBF58476D1CE4E5B9ull;
   for (const auto& ci : snap->clusters) {
-    Generation::ClusterState cs;
+    auto cr = std::make_unique<upstream::ClusterRuntime>(
+        *ci.config, ci.stats.get(), upstream::lb::createPolicy(ci.config->lb, ci.hosts.size()));
     for (const auto& h : ci.hosts) {
-      // Weighted round robin by repetition (weights are small; full policies come later).
-      uint32_t wgt = h.weight ? h.weight : 1;
-      for (uint32_t k = 0; k < wgt && k < 100; ++k) cs.hosts.push_back(hostPool(h, *ci.config));
+      upstream::HostEntry e;
+      e.pool = hostPool(h, ci);
+      e.state = h.state.get();
+      e.sticky_id = &h.sticky_id;
+      e.backup = h.backup;
+      cr->addHost(e);
     }
-    cs.next = id_;  // workers start at different servers
-    gen->clusters.push_back(std::move(cs));
+    gen->clusters.push_back(std::move(cr));
   }
   if (current_) {
     current_->retired = true;

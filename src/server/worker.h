@@ -14,6 +14,7 @@
 #include "event/loop.h"
 #include "proxy/access_log.h"
 #include "proxy/snapshot.h"
+#include "upstream/cluster_runtime.h"
 #include "upstream/host_pool.h"
 
 namespace portico::server {
@@ -24,11 +25,7 @@ class Worker;
 // Exchanges pin the generation they started with (plain counter: single thread).
 struct Generation {
   std::shared_ptr<const proxy::Snapshot> snapshot;
-  struct ClusterState {
-    std::vector<upstream::HostPool*> hosts;
-    uint32_t next = 0;  // round-robin cursor
-  };
-  std::vector<ClusterState> clusters;
+  std::vector<std::unique_ptr<upstream::ClusterRuntime>> clusters;  // same order as snapshot
   uint64_t users = 0;
   bool retired = false;
 };
@@ -100,11 +97,18 @@ class Worker {
     return drain_listeners_.insert(drain_listeners_.end(), l);
   }
   void removeDrainListener(std::list<DrainListener*>::iterator it) { drain_listeners_.erase(it); }
+  // Per-worker random numbers (load balancing, backoff jitter).
+  uint64_t random() {
+    rng_ ^= rng_ << 13;
+    rng_ ^= rng_ >> 7;
+    rng_ ^= rng_ << 17;
+    return rng_;
+  }
 
  private:
   void adopt(std::shared_ptr<const proxy::Snapshot> snap, std::vector<WorkerSockets> socks,
              int access_log_fd);
-  upstream::HostPool* hostPool(const proxy::HostInfo& h, const config::Cluster& c);
+  upstream::HostPool* hostPool(const proxy::HostInfo& h, const proxy::ClusterInfo& c);
   void maybeFinish();
 
   unsigned id_;
@@ -119,6 +123,7 @@ class Worker {
   std::unordered_map<std::string, std::unique_ptr<upstream::HostPool>> host_pools_;
   std::list<DrainListener*> drain_listeners_;
   uint64_t connections_ = 0;
+  uint64_t rng_ = 0x9E3779B97F4A7C15ull;
   bool draining_ = false;
   std::atomic<bool> finished_{false};
   // Initial state handed over at construction (adopted on the worker thread).

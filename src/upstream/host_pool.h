@@ -1,5 +1,6 @@
 #pragma once
-// Per-worker keep-alive pool of upstream connections to one host (backend server).
+// Per-worker keep-alive pool of upstream connections to one host (backend server) of one
+// cluster.
 // Idle connections are kept LIFO (the most recently used is the warmest), at most max_idle,
 // each closed after idle_timeout. Thread: owned by one worker.
 #include <cstdint>
@@ -7,6 +8,7 @@
 #include <vector>
 
 #include "net/address.h"
+#include "upstream/cluster_stats.h"
 
 namespace portico::upstream {
 
@@ -19,6 +21,7 @@ struct HostPool {
   uint32_t idle_timeout_ms = 4000;
   std::vector<UpstreamConnection*> idle;  // LIFO
   uint64_t active = 0;                    // connections currently serving a request
+  ClusterStats* stats = nullptr;          // cluster-wide connection gauge
 
   // Removes `c` from the idle list if present.
   void removeIdle(UpstreamConnection* c);

@@ -23,6 +23,7 @@ UpstreamConnection* UpstreamConnection::connect(event::Loop& loop, HostPool& poo
     return nullptr;
   }
   ++pool.active;
+  if (pool.stats) pool.stats->connections.fetch_add(1, std::memory_order_relaxed);
   return c;
 }
 
@@ -85,6 +86,7 @@ void UpstreamConnection::close(buffer::BufferPool& bp, bool abort) {
   else
     --pool->active;
   state = State::Closed;
+  if (pool->stats) pool->stats->connections.fetch_sub(1, std::memory_order_relaxed);
   timer.cancel();
   in.release(bp);
   out.release(bp);

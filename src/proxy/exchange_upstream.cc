@@ -1,0 +1,440 @@
+// DownstreamConnection, upstream side of an exchange: routing, host choice (load balancing,
+// sticky sessions, circuit breakers), upstream connections, retries with budget and backoff,
+// and the accounting that passive health and least-request policies depend on.
+#include <cerrno>
+#include <cstring>
+
+#include "core/log.h"
+#include "proxy/downstream_connection.h"
+#include "proxy/forwarding.h"
+
+namespace portico::proxy {
+
+using http1::BodyFraming;
+
+namespace {
+
+// Value of cookie `name` in the request's Cookie fields, or "".
+std::string_view findCookie(const http1::RequestHead& req, std::string_view name) {
+  for (uint32_t i = 0; i < req.header_count; ++i) {
+    const http1::Header& h = req.headers[i];
+    if (h.name.size() != 6 || !http::equalsIgnoreCase(h.name, "cookie")) continue;
+    std::string_view v = h.value;
+    while (!v.empty()) {
+      size_t semi = v.find(';');
+      std::string_view pair = v.substr(0, semi);
+      while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+      size_t eq = pair.find('=');
+      if (eq != std::string_view::npos && pair.substr(0, eq) == name) return pair.substr(eq + 1);
+      if (semi == std::string_view::npos) break;
+      v.remove_prefix(semi + 1);
+    }
+  }
+  return {};
+}
+
+std::string_view findHeader(const http1::RequestHead& req, std::string_view name) {
+  for (uint32_t i = 0; i < req.header_count; ++i)
+    if (http::equalsIgnoreCase(req.headers[i].name, name)) return req.headers[i].value;
+  return {};
+}
+
+std::string_view findQueryParam(std::string_view target, std::string_view name) {
+  size_t q = target.find('?');
+  if (q == std::string_view::npos) return {};
+  std::string_view qs = target.substr(q + 1);
+  size_t hash = qs.find('#');
+  if (hash != std::string_view::npos) qs = qs.substr(0, hash);
+  while (!qs.empty()) {
+    size_t amp = qs.find('&');
+    std::string_view pair = qs.substr(0, amp);
+    size_t eq = pair.find('=');
+    if (pair.substr(0, eq) == name)
+      return eq == std::string_view::npos ? std::string_view("") : pair.substr(eq + 1);
+    if (amp == std::string_view::npos) break;
+    qs.remove_prefix(amp + 1);
+  }
+  return {};
+}
+
+}  // namespace
+
+void DownstreamConnection::startExchange() {
+  gen_ = worker_.pin();
+  // Offsets only: the bytes (and req_'s views into them) stay in place until the next read.
+  in_.consume(static_cast<uint32_t>(req_.head_length));
+  const Snapshot& snap = *gen_->snapshot;
+  const config::Config& cfg = *snap.config;
+  started_ms_ = worker_.loop().nowMs();
+  method_ = req_.method_id;
+  version_minor_ = req_.version_minor;
+  keep_alive_ = req_.keepAlive() && !worker_.draining();
+  resp_head_done_ = resp_started_ = sent_100_ = dechunk_ = websocket_ = false;
+  upstream_reusable_ = false;
+  status_ = 0;
+  resp_head_bytes_ = 0;
+  cluster_name_ = nullptr;
+  cluster_ = nullptr;
+  host_ = nullptr;
+  host_idx_ = -1;
+  attempt_ = 0;
+  retry_after_ = false;
+  extra_resp_headers_.clear();
+  resp_body_.start(BodyFraming::None, 0);
+  req_body_.start(req_.framing, req_.content_length);
+  req_body_.setMaxPayload(cfg.limits.max_body_bytes);
+
+  if (worker_.accessLog().enabled()) {
+    std::string_view ua = findHeader(req_, "user-agent");
+    std::string_view ref = findHeader(req_, "referer");
+    log_store_.clear();
+    log_store_.append(req_.method).append(req_.target).append(req_.host).append(ua).append(ref);
+    log_method_len_ = static_cast<uint32_t>(req_.method.size());
+    log_target_len_ = static_cast<uint32_t>(req_.target.size());
+    log_host_len_ = static_cast<uint32_t>(req_.host.size());
+    log_ua_len_ = static_cast<uint32_t>(ua.size());
+    log_ref_len_ = static_cast<uint32_t>(ref.size());
+  }
+
+  state_ = State::Exchange;
+  timer_.cancel();
+  timer_kind_ = TimerKind::None;
+
+  if (req_.method_id == http::Method::Connect) {
+    respondError(501);
+    return;
+  }
+  if (listener_.index < 0) {
+    respondError(503);
+    return;
+  }
+  const ListenerInfo& li = snap.listeners[static_cast<size_t>(listener_.index)];
+  const router::CompiledRoute* route = li.router.match(req_.host, req_.target);
+  if (!route) {
+    respondError(404);
+    return;
+  }
+  cluster_name_ = &route->cluster_name;
+  cluster_ = gen_->clusters[route->cluster_index].get();
+  const config::Cluster& cc = cluster_->config();
+  connect_ms_ = cc.connect_timeout_ms;
+  response_ms_ = cc.response_timeout_ms;
+  if (cfg.limits.max_body_bytes && req_.framing == BodyFraming::ContentLength &&
+      req_.content_length > cfg.limits.max_body_bytes) {
+    respondError(413);
+    return;
+  }
+  // Circuit breaker: requests in flight to the cluster.
+  upstream::ClusterStats& st = cluster_->stats();
+  if (cc.circuit_breaker.max_requests &&
+      st.active_requests.load(std::memory_order_relaxed) >=
+          static_cast<int64_t>(cc.circuit_breaker.max_requests)) {
+    st.overflow_requests.fetch_add(1, std::memory_order_relaxed);
+    respondError(503);
+    return;
+  }
+  st.active_requests.fetch_add(1, std::memory_order_relaxed);
+  cluster_counted_ = true;
+
+  websocket_ = req_.upgrade_websocket;
+  // A request can be replayed on another attempt when it has no body, or its whole
+  // Content-Length body is already in the input buffer (still in memory after it is sent).
+  bool replayable =
+      req_.framing == BodyFraming::None ||
+      (req_.framing == BodyFraming::ContentLength && in_.size() >= req_.content_length);
+  retry_ok_ = replayable && !websocket_ &&
+              (http::isIdempotent(req_.method_id) || route->retry_non_idempotent);
+
+  int idx = -1;
+  if (!cc.sticky_cookie.empty()) {
+    std::string_view id = findCookie(req_, cc.sticky_cookie);
+    if (!id.empty()) idx = cluster_->findSticky(id, worker_.loop().nowMs());
+  }
+  if (idx < 0) {
+    idx = pickHost(-1);
+    if (idx >= 0 && !cc.sticky_cookie.empty()) {
+      extra_resp_headers_.append("Set-Cookie: ")
+          .append(cc.sticky_cookie)
+          .append("=")
+          .append(*cluster_->host(idx).sticky_id)
+          .append("; Path=/; HttpOnly\r\n");
+    }
+  }
+  if (idx < 0) {
+    st.no_host.fetch_add(1, std::memory_order_relaxed);
+    retry_after_ = true;
+    respondError(503);
+    return;
+  }
+  host_idx_ = idx;
+  startAttempt(false);
+  if (state_ == State::Exchange && req_.expect_continue && req_.version_minor == 1 &&
+      !req_body_.done()) {
+    out_.append(worker_.buffers(), "HTTP/1.1 100 Continue\r\n\r\n");
+    sent_100_ = true;
+  }
+  if (state_ == State::Exchange && !req_body_.done())
+    armTimer(TimerKind::Body, cfg.timeouts.client_body_ms);
+}
+
+int DownstreamConnection::pickHost(int exclude) {
+  const config::LoadBalancing& lb = cluster_->config().lb;
+  upstream::lb::PickContext ctx;
+  ctx.exclude = exclude;
+  ctx.random = worker_.random();
+  if (lb.policy == "hash") {
+    std::string_view key;
+    switch (lb.key_source) {
+      case config::LoadBalancing::KeySource::Ip:
+        key = peer_ip_;
+        break;
+      case config::LoadBalancing::KeySource::Header:
+        key = findHeader(req_, lb.key_name);
+        break;
+      case config::LoadBalancing::KeySource::Cookie:
+        key = findCookie(req_, lb.key_name);
+        break;
+      case config::LoadBalancing::KeySource::Query:
+        key = findQueryParam(req_.target, lb.key_name);
+        break;
+      case config::LoadBalancing::KeySource::Path: {
+        key = req_.target;
+        size_t q = key.find('?');
+        if (q != std::string_view::npos) key = key.substr(0, q);
+        break;
+      }
+    }
+    if (!key.empty()) {
+      ctx.hash = upstream::lb::hashKey(key);
+      ctx.has_hash = true;
+    }
+  }
+  return cluster_->choose(worker_.loop().nowMs(), ctx);
+}
+
+void DownstreamConnection::startAttempt(bool fresh_only) {
+  const Snapshot& snap = *gen_->snapshot;
+  const config::Config& cfg = *snap.config;
+  upstream::HostEntry& he = cluster_->host(host_idx_);
+  host_ = he.pool;
+  cluster_->onRequestStart(host_idx_);
+  host_counted_ = true;
+  attempt_start_ms_ = worker_.loop().nowMs();
+  resp_head_done_ = false;
+  if (!connectUpstream(fresh_only)) {
+    attemptFailed(Failure::Connect);
+    return;
+  }
+  RequestForwardInfo info;
+  info.client_ip = peer_ip_;
+  info.peer_trusted = snap.trusted_proxies.contains(peer_.sa());
+  info.via_name = cfg.via_name;
+  if (cluster_->config().rewrite_host) info.host_override = host_->text;
+  info.forward_upgrade = websocket_;
+  uint32_t space;
+  char* p = up_->out.writable(worker_.buffers(), space);
+  HeadWriter w{p, p + space};
+  writeUpstreamRequestHead(req_, info, w);
+  if (w.overflow) {
+    respondError(431);
+    return;
+  }
+  up_->out.commit(static_cast<uint32_t>(w.written(p)));
+}
+
+bool DownstreamConnection::connectUpstream(bool fresh_only) {
+  if (!fresh_only && !host_->idle.empty()) {
+    upstream::UpstreamConnection* u = host_->idle.back();
+    host_->idle.pop_back();
+    u->adopt(this);
+    up_ = u;
+    worker_.loop().timers().arm(u->timer, tryTimeoutMs());
+    response_timer_armed_ = true;
+    return true;
+  }
+  // Circuit breaker: connections to the cluster (active + idle, all workers).
+  const config::CircuitBreaker& cb = cluster_->config().circuit_breaker;
+  upstream::ClusterStats& st = cluster_->stats();
+  if (cb.max_connections &&
+      st.connections.load(std::memory_order_relaxed) >= static_cast<int64_t>(cb.max_connections)) {
+    // Make room by retiring one of this worker's idle connections to the cluster, if any.
+    bool freed = false;
+    for (size_t i = 0; i < cluster_->size() && !freed; ++i) {
+      upstream::HostPool* hp = cluster_->host(static_cast<int>(i)).pool;
+      if (!hp->idle.empty()) {
+        hp->idle.back()->close(worker_.buffers());
+        freed = true;
+      }
+    }
+    if (!freed) {
+      st.overflow_connections.fetch_add(1, std::memory_order_relaxed);
+      errno = EAGAIN;
+      overflow_ = true;
+      return false;
+    }
+  }
+  upstream::UpstreamConnection* u = upstream::UpstreamConnection::connect(worker_.loop(), *host_);
+  if (!u) {
+    log::warn("connect to {} failed: {}", host_->text, std::strerror(errno));
+    return false;
+  }
+  u->owner = this;
+  up_ = u;
+  worker_.loop().timers().arm(u->timer, connect_ms_);
+  response_timer_armed_ = false;
+  return true;
+}
+
+uint32_t DownstreamConnection::tryTimeoutMs() const {
+  const config::RetryPolicy& rp = cluster_->config().retry;
+  uint32_t ms = rp.per_try_timeout_ms ? rp.per_try_timeout_ms : response_ms_;
+  if (rp.timeout_ms) {
+    uint64_t elapsed = worker_.loop().nowMs() - started_ms_;
+    uint64_t left = elapsed >= rp.timeout_ms ? 1 : rp.timeout_ms - elapsed;
+    if (left < ms) ms = static_cast<uint32_t>(left);
+  }
+  return ms;
+}
+
+bool DownstreamConnection::retryAllowed(Failure why, uint16_t status) {
+  if (!retry_ok_ || resp_started_) return false;
+  const config::RetryPolicy& rp = cluster_->config().retry;
+  bool cond = false;
+  switch (why) {
+    case Failure::Connect:
+    case Failure::ConnectTimeout:
+      cond = rp.on_connect_failure;
+      break;
+    case Failure::Reset:
+      cond = rp.on_reset;
+      break;
+    case Failure::Timeout:
+      cond = rp.on_per_try_timeout;
+      break;
+    case Failure::Status:
+      cond = (status == 502 && rp.on_502) || (status == 503 && rp.on_503) ||
+             (status == 504 && rp.on_504);
+      break;
+  }
+  if (!cond || attempt_ >= rp.max_retries) return false;
+  if (rp.timeout_ms && worker_.loop().nowMs() - started_ms_ >= rp.timeout_ms) return false;
+  // Retry budget: retries in flight stay under a share of active requests.
+  upstream::ClusterStats& st = cluster_->stats();
+  int64_t active = st.active_requests.load(std::memory_order_relaxed);
+  int64_t allowed = active * rp.budget_percent / 100;
+  if (allowed < static_cast<int64_t>(rp.budget_min_concurrency))
+    allowed = rp.budget_min_concurrency;
+  if (!retry_counted_ && st.active_retries.load(std::memory_order_relaxed) >= allowed) {
+    st.retry_budget_exhausted.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  return true;
+}
+
+void DownstreamConnection::endAttempt(bool success) {
+  if (host_counted_) {
+    uint64_t us = (worker_.loop().nowMs() - attempt_start_ms_) * 1000;
+    cluster_->onRequestEnd(host_idx_, us, success);
+    host_counted_ = false;
+  }
+}
+
+void DownstreamConnection::attemptFailed(Failure why, uint16_t status) {
+  bool was_reused = up_ && up_->reused;
+  if (cluster_ && host_idx_ >= 0 && !overflow_)
+    cluster_->recordOutcome(host_idx_, why == Failure::Connect || why == Failure::ConnectTimeout,
+                            status, worker_.loop().nowMs());
+  endAttempt(false);
+  endExchangeResources(true);
+  bool overflow = overflow_;
+  overflow_ = false;
+  // A pooled connection the backend had closed is not the host's fault: it is always worth one
+  // more try on a fresh connection (RFC 9112 §9.3.1), within the retry budget.
+  bool stale = why == Failure::Reset && was_reused;
+  if (!overflow && (retryAllowed(why, status) || (stale && retry_ok_ && attempt_ == 0))) {
+    const config::RetryPolicy& rp = cluster_->config().retry;
+    ++attempt_;
+    upstream::ClusterStats& st = cluster_->stats();
+    st.retries.fetch_add(1, std::memory_order_relaxed);
+    if (!retry_counted_) {
+      st.active_retries.fetch_add(1, std::memory_order_relaxed);
+      retry_counted_ = true;
+    }
+    int prev = host_idx_;
+    int next = stale ? prev : pickHost(prev);
+    if (next < 0) {
+      retry_after_ = true;
+      respondError(503);
+      return;
+    }
+    host_idx_ = next;
+    // Replay the body from the input buffer.
+    uint64_t sent = req_body_.bytesSent();
+    if (sent) in_.rewind(static_cast<uint32_t>(sent));
+    req_body_.start(req_.framing, req_.content_length);
+    if (stale) {
+      startAttempt(true);
+      redo_ = true;
+      return;
+    }
+    // Jittered exponential backoff before the next try.
+    uint64_t cap = static_cast<uint64_t>(rp.backoff_base_ms)
+                   << (attempt_ - 1 < 10 ? attempt_ - 1 : 10);
+    if (cap > rp.backoff_max_ms) cap = rp.backoff_max_ms;
+    uint32_t delay = cap ? static_cast<uint32_t>(worker_.random() % (cap + 1)) : 0;
+    if (delay == 0) {
+      startAttempt(false);
+      redo_ = true;
+      return;
+    }
+    backoff_pending_ = true;
+    armTimer(TimerKind::Backoff, delay);
+    return;
+  }
+  if (overflow) {
+    respondError(503);
+    return;
+  }
+  uint16_t answer = 502;
+  if (why == Failure::Timeout || why == Failure::ConnectTimeout)
+    answer = 504;
+  else if (why == Failure::Status)
+    answer = status;
+  respondError(answer);
+}
+
+void DownstreamConnection::onBackoffDone() {
+  backoff_pending_ = false;
+  if (state_ != State::Exchange) return;
+  startAttempt(false);
+  drive();
+}
+
+void DownstreamConnection::onUpstreamTimeout() {
+  if (state_ != State::Exchange || !up_) return;
+  if (resp_started_) {
+    log::warn("upstream {} timed out mid-response", host_ ? host_->text : "?");
+    endAttempt(false);
+    endExchangeResources(true);
+    close();
+    return;
+  }
+  attemptFailed(up_->state == upstream::UpstreamConnection::State::Connecting
+                    ? Failure::ConnectTimeout
+                    : Failure::Timeout);
+  drive();
+}
+
+void DownstreamConnection::endExchangeAccounting() {
+  endAttempt(status_ < 500);
+  if (cluster_ && retry_counted_) {
+    cluster_->stats().active_retries.fetch_sub(1, std::memory_order_relaxed);
+    retry_counted_ = false;
+  }
+  if (cluster_ && cluster_counted_) {
+    cluster_->stats().active_requests.fetch_sub(1, std::memory_order_relaxed);
+    cluster_counted_ = false;
+  }
+}
+
+}  // namespace portico::proxy
