@@ -57,7 +57,7 @@ struct HealthCheck {
   std::string path = "/";
   std::string host;  // Host header; "" = the server address
   std::vector<std::pair<uint16_t, uint16_t>> expect_status = {{200, 399}};  // inclusive ranges
-  std::string body_contains;                                             // "" = not checked
+  std::string body_contains;                                                // "" = not checked
   // tcp: connect only when both empty; else send `send` and expect `expect` in the reply
   std::string send;
   std::string expect;
@@ -81,12 +81,12 @@ struct RetryPolicy {
   bool on_reset = true;            // retry_on: reset (closed/reset before any response byte)
   bool on_502 = false, on_503 = false, on_504 = false;  // retry_on: 502 / 503 / 504
   bool on_per_try_timeout = false;                      // retry_on: per-try-timeout
-  uint32_t max_retries = 1;           // extra attempts after the first
-  uint32_t per_try_timeout_ms = 0;    // 0 = response_timeout
-  uint32_t timeout_ms = 0;            // overall budget for all tries; 0 = none
-  uint32_t backoff_base_ms = 25;      // jittered exponential backoff between tries
+  uint32_t max_retries = 1;                             // extra attempts after the first
+  uint32_t per_try_timeout_ms = 0;                      // 0 = response_timeout
+  uint32_t timeout_ms = 0;                              // overall budget for all tries; 0 = none
+  uint32_t backoff_base_ms = 25;  // jittered exponential backoff between tries
   uint32_t backoff_max_ms = 250;
-  uint32_t budget_percent = 20;       // retries in flight <= this % of active requests
+  uint32_t budget_percent = 20;         // retries in flight <= this % of active requests
   uint32_t budget_min_concurrency = 3;  // ... but always allow this many
 };
 

@@ -21,6 +21,7 @@
 #include "config/suggest.h"
 #include "config/units.h"
 #include "net/cidr.h"
+#include "upstream/lb/policy.h"
 
 namespace portico::config {
 namespace {
@@ -35,13 +36,6 @@ constexpr uint64_t kMaxRiseFall = 1000;
 constexpr uint64_t kMaxConsecutive = 1000000;
 constexpr uint64_t kMaxRetries = 10;
 constexpr uint64_t kMaxLimit = 100000000;  // circuit breaker limits, budget min_concurrency
-
-// Load-balancing policy names. Hard-coded rather than asked of upstream::lb::policyNames(): the
-// config layer does not depend on the upstream layer (and the registry was not linkable when this
-// was written). Keep in step with the policies registered under src/upstream/lb/ and with
-// docs/config.md.
-constexpr std::string_view kLbPolicies[] = {"round_robin", "least_conn", "hash",
-                                            "random",      "p2c",        "least_time"};
 
 // retry.retry_on values.
 constexpr std::string_view kRetryConditions[] = {"connect-failure", "reset", "502", "503", "504",
@@ -495,17 +489,21 @@ Cluster Loader::loadCluster(const Field& f, std::optional<Field>* name_field) co
 }
 
 LoadBalancing Loader::loadLoadBalancing(const Field& f) const {
+  // Policy names come from the registry (sorted), so a policy added under src/upstream/lb/ is
+  // accepted without touching the loader.
+  const std::vector<std::string> names = upstream::lb::policyNames();
+  const std::vector<std::string_view> policies(names.begin(), names.end());
   LoadBalancing lb;
   if (f.node.IsScalar()) {
-    lb.policy = choice(f, kLbPolicies);
+    lb.policy = choice(f, policies);
     return lb;
   }
   if (!f.node.IsMap()) {
-    fail(f, "expected a policy name (" + joinNames(kLbPolicies) +
+    fail(f, "expected a policy name (" + joinNames(policies) +
                 ") or a map with keys policy, key, choices, got " + describe(f.node));
   }
   const MapReader m(*this, f, {"policy", "key", "choices"});
-  lb.policy = choice(m.require("policy"), kLbPolicies);
+  lb.policy = choice(m.require("policy"), policies);
   if (auto v = m.get("key")) {
     if (lb.policy != "hash") {
       fail(v->fallback, v->path,

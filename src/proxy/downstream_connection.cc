@@ -239,9 +239,10 @@ void DownstreamConnection::stepHead() {
     bool oversized = in_.size() > cfg.limits.max_header_bytes;
     if (head_has_newline_ || oversized) {
       head_has_newline_ = false;
+      if (!heads_) heads_ = worker_.acquireHeads();
       http1::Limits limits{cfg.limits.max_request_line, cfg.limits.max_header_bytes,
                            cfg.limits.max_header_count};
-      http1::ParseResult r = http1::parseRequestHead(in_.view(), limits, req_);
+      http1::ParseResult r = http1::parseRequestHead(in_.view(), limits, heads_->req);
       if (r.state == ParseState::Done) {
         startExchange();
         redo_ = true;
@@ -267,6 +268,10 @@ void DownstreamConnection::stepHead() {
   if (in_.empty() && out_.empty()) {
     in_.releaseIfEmpty(worker_.buffers());
     out_.releaseIfEmpty(worker_.buffers());
+    if (heads_) {
+      worker_.releaseHeads(heads_);
+      heads_ = nullptr;
+    }
     if (worker_.draining()) close();
   }
 }
@@ -319,7 +324,7 @@ void DownstreamConnection::stepExchange() {
   if (!resp_head_done_) {
     if (!u->in.empty()) {
       http1::ParseResult r =
-          http1::parseResponseHead(u->in.view(), kResponseLimits, method_, resp_);
+          http1::parseResponseHead(u->in.view(), kResponseLimits, method_, heads_->resp);
       if (r.state == ParseState::Error) {
         log::warn("invalid response from {}: {}", host_->text, r.error ? r.error : "?");
         endExchangeResources(true);
@@ -327,23 +332,23 @@ void DownstreamConnection::stepExchange() {
         return;
       }
       if (r.state == ParseState::Done) {
-        if (resp_.status < 200 && resp_.status != 101) {
+        if (heads_->resp.status < 200 && heads_->resp.status != 101) {
           // Interim response: forward to HTTP/1.1 clients (drop a 100 we already sent).
-          if (version_minor_ == 1 && !(resp_.status == 100 && sent_100_)) {
+          if (version_minor_ == 1 && !(heads_->resp.status == 100 && sent_100_)) {
             uint32_t space;
             char* p = out_.writable(worker_.buffers(), space);
             HeadWriter w{p, p + space};
             ResponseForwardInfo info{gen_->snapshot->config->via_name, false, true, false};
-            writeDownstreamResponseHead(resp_, info, w);
+            writeDownstreamResponseHead(heads_->resp, info, w);
             if (!w.overflow) out_.commit(static_cast<uint32_t>(w.written(p)));
-            if (resp_.status == 100) sent_100_ = true;
+            if (heads_->resp.status == 100) sent_100_ = true;
           }
-          u->in.consume(static_cast<uint32_t>(resp_.head_length));
+          u->in.consume(static_cast<uint32_t>(heads_->resp.head_length));
           redo_ = true;
           return;
         }
-        if (resp_.status >= 500 && retryAllowed(Failure::Status, resp_.status)) {
-          attemptFailed(Failure::Status, resp_.status);
+        if (heads_->resp.status >= 500 && retryAllowed(Failure::Status, heads_->resp.status)) {
+          attemptFailed(Failure::Status, heads_->resp.status);
           return;
         }
         startResponse();
@@ -432,16 +437,17 @@ bool DownstreamConnection::dechunkToClient() {
 void DownstreamConnection::startResponse() {
   const config::Config& cfg = *gen_->snapshot->config;
   resp_head_done_ = true;
-  status_ = resp_.status;
+  status_ = heads_->resp.status;
   cluster_->recordOutcome(host_idx_, false, status_, worker_.loop().nowMs());
-  BodyFraming framing = resp_.framing;
-  if (framing == BodyFraming::Tunnel && !(resp_.status == 101 && websocket_)) {
+  BodyFraming framing = heads_->resp.framing;
+  if (framing == BodyFraming::Tunnel && !(heads_->resp.status == 101 && websocket_)) {
     endExchangeResources(true);
     respondError(502);
     return;
   }
-  bool upstream_keep =
-      resp_.version_minor == 1 ? !resp_.conn_close : (resp_.conn_keep_alive && !resp_.conn_close);
+  bool upstream_keep = heads_->resp.version_minor == 1
+                           ? !heads_->resp.conn_close
+                           : (heads_->resp.conn_keep_alive && !heads_->resp.conn_close);
   upstream_reusable_ =
       upstream_keep && framing != BodyFraming::UntilClose && framing != BodyFraming::Tunnel;
   dechunk_ = framing == BodyFraming::Chunked && version_minor_ == 0;
@@ -452,7 +458,7 @@ void DownstreamConnection::startResponse() {
   uint32_t space;
   char* p = out_.writable(worker_.buffers(), space);
   HeadWriter w{p, p + space};
-  writeDownstreamResponseHead(resp_, info, w);
+  writeDownstreamResponseHead(heads_->resp, info, w);
   if (w.overflow) {
     endExchangeResources(true);
     respondError(502);
@@ -460,8 +466,8 @@ void DownstreamConnection::startResponse() {
   }
   out_.commit(static_cast<uint32_t>(w.written(p)));
   resp_head_bytes_ = static_cast<uint32_t>(w.written(p));
-  up_->in.consume(static_cast<uint32_t>(resp_.head_length));
-  resp_body_.start(framing, resp_.content_length);
+  up_->in.consume(static_cast<uint32_t>(heads_->resp.head_length));
+  resp_body_.start(framing, heads_->resp.content_length);
   resp_started_ = true;
   if (framing == BodyFraming::Tunnel) {
     logExchange();
@@ -719,6 +725,10 @@ void DownstreamConnection::close() {
   fd_ = -1;
   in_.release(worker_.buffers());
   out_.release(worker_.buffers());
+  if (heads_) {
+    worker_.releaseHeads(heads_);
+    heads_ = nullptr;
+  }
   worker_.loop().deleteLater(this);
   worker_.connectionClosed();
 }

@@ -105,8 +105,9 @@ class DownstreamConnection final : public event::IoHandler,
   bool tunnel_down_shut_ = false;
 
   // --- current exchange ---
-  http1::RequestHead req_;
-  http1::ResponseHead resp_;
+  // Parsed heads live in a worker-pooled block held only while a request is being read or
+  // served, so an idle keep-alive connection stays small (no buffers, no heads).
+  server::ParsedHeads* heads_ = nullptr;
   server::Generation* gen_ = nullptr;
   upstream::UpstreamConnection* up_ = nullptr;
   upstream::HostPool* host_ = nullptr;

@@ -62,13 +62,13 @@ std::string_view findQueryParam(std::string_view target, std::string_view name) 
 void DownstreamConnection::startExchange() {
   gen_ = worker_.pin();
   // Offsets only: the bytes (and req_'s views into them) stay in place until the next read.
-  in_.consume(static_cast<uint32_t>(req_.head_length));
+  in_.consume(static_cast<uint32_t>(heads_->req.head_length));
   const Snapshot& snap = *gen_->snapshot;
   const config::Config& cfg = *snap.config;
   started_ms_ = worker_.loop().nowMs();
-  method_ = req_.method_id;
-  version_minor_ = req_.version_minor;
-  keep_alive_ = req_.keepAlive() && !worker_.draining();
+  method_ = heads_->req.method_id;
+  version_minor_ = heads_->req.version_minor;
+  keep_alive_ = heads_->req.keepAlive() && !worker_.draining();
   resp_head_done_ = resp_started_ = sent_100_ = dechunk_ = websocket_ = false;
   upstream_reusable_ = false;
   status_ = 0;
@@ -81,17 +81,21 @@ void DownstreamConnection::startExchange() {
   retry_after_ = false;
   extra_resp_headers_.clear();
   resp_body_.start(BodyFraming::None, 0);
-  req_body_.start(req_.framing, req_.content_length);
+  req_body_.start(heads_->req.framing, heads_->req.content_length);
   req_body_.setMaxPayload(cfg.limits.max_body_bytes);
 
   if (worker_.accessLog().enabled()) {
-    std::string_view ua = findHeader(req_, "user-agent");
-    std::string_view ref = findHeader(req_, "referer");
+    std::string_view ua = findHeader(heads_->req, "user-agent");
+    std::string_view ref = findHeader(heads_->req, "referer");
     log_store_.clear();
-    log_store_.append(req_.method).append(req_.target).append(req_.host).append(ua).append(ref);
-    log_method_len_ = static_cast<uint32_t>(req_.method.size());
-    log_target_len_ = static_cast<uint32_t>(req_.target.size());
-    log_host_len_ = static_cast<uint32_t>(req_.host.size());
+    log_store_.append(heads_->req.method)
+        .append(heads_->req.target)
+        .append(heads_->req.host)
+        .append(ua)
+        .append(ref);
+    log_method_len_ = static_cast<uint32_t>(heads_->req.method.size());
+    log_target_len_ = static_cast<uint32_t>(heads_->req.target.size());
+    log_host_len_ = static_cast<uint32_t>(heads_->req.host.size());
     log_ua_len_ = static_cast<uint32_t>(ua.size());
     log_ref_len_ = static_cast<uint32_t>(ref.size());
   }
@@ -100,7 +104,7 @@ void DownstreamConnection::startExchange() {
   timer_.cancel();
   timer_kind_ = TimerKind::None;
 
-  if (req_.method_id == http::Method::Connect) {
+  if (heads_->req.method_id == http::Method::Connect) {
     respondError(501);
     return;
   }
@@ -109,7 +113,7 @@ void DownstreamConnection::startExchange() {
     return;
   }
   const ListenerInfo& li = snap.listeners[static_cast<size_t>(listener_.index)];
-  const router::CompiledRoute* route = li.router.match(req_.host, req_.target);
+  const router::CompiledRoute* route = li.router.match(heads_->req.host, heads_->req.target);
   if (!route) {
     respondError(404);
     return;
@@ -119,8 +123,8 @@ void DownstreamConnection::startExchange() {
   const config::Cluster& cc = cluster_->config();
   connect_ms_ = cc.connect_timeout_ms;
   response_ms_ = cc.response_timeout_ms;
-  if (cfg.limits.max_body_bytes && req_.framing == BodyFraming::ContentLength &&
-      req_.content_length > cfg.limits.max_body_bytes) {
+  if (cfg.limits.max_body_bytes && heads_->req.framing == BodyFraming::ContentLength &&
+      heads_->req.content_length > cfg.limits.max_body_bytes) {
     respondError(413);
     return;
   }
@@ -136,18 +140,18 @@ void DownstreamConnection::startExchange() {
   st.active_requests.fetch_add(1, std::memory_order_relaxed);
   cluster_counted_ = true;
 
-  websocket_ = req_.upgrade_websocket;
+  websocket_ = heads_->req.upgrade_websocket;
   // A request can be replayed on another attempt when it has no body, or its whole
   // Content-Length body is already in the input buffer (still in memory after it is sent).
-  bool replayable =
-      req_.framing == BodyFraming::None ||
-      (req_.framing == BodyFraming::ContentLength && in_.size() >= req_.content_length);
+  bool replayable = heads_->req.framing == BodyFraming::None ||
+                    (heads_->req.framing == BodyFraming::ContentLength &&
+                     in_.size() >= heads_->req.content_length);
   retry_ok_ = replayable && !websocket_ &&
-              (http::isIdempotent(req_.method_id) || route->retry_non_idempotent);
+              (http::isIdempotent(heads_->req.method_id) || route->retry_non_idempotent);
 
   int idx = -1;
   if (!cc.sticky_cookie.empty()) {
-    std::string_view id = findCookie(req_, cc.sticky_cookie);
+    std::string_view id = findCookie(heads_->req, cc.sticky_cookie);
     if (!id.empty()) idx = cluster_->findSticky(id, worker_.loop().nowMs());
   }
   if (idx < 0) {
@@ -168,7 +172,7 @@ void DownstreamConnection::startExchange() {
   }
   host_idx_ = idx;
   startAttempt(false);
-  if (state_ == State::Exchange && req_.expect_continue && req_.version_minor == 1 &&
+  if (state_ == State::Exchange && heads_->req.expect_continue && heads_->req.version_minor == 1 &&
       !req_body_.done()) {
     out_.append(worker_.buffers(), "HTTP/1.1 100 Continue\r\n\r\n");
     sent_100_ = true;
@@ -189,16 +193,16 @@ int DownstreamConnection::pickHost(int exclude) {
         key = peer_ip_;
         break;
       case config::LoadBalancing::KeySource::Header:
-        key = findHeader(req_, lb.key_name);
+        key = findHeader(heads_->req, lb.key_name);
         break;
       case config::LoadBalancing::KeySource::Cookie:
-        key = findCookie(req_, lb.key_name);
+        key = findCookie(heads_->req, lb.key_name);
         break;
       case config::LoadBalancing::KeySource::Query:
-        key = findQueryParam(req_.target, lb.key_name);
+        key = findQueryParam(heads_->req.target, lb.key_name);
         break;
       case config::LoadBalancing::KeySource::Path: {
-        key = req_.target;
+        key = heads_->req.target;
         size_t q = key.find('?');
         if (q != std::string_view::npos) key = key.substr(0, q);
         break;
@@ -234,7 +238,7 @@ void DownstreamConnection::startAttempt(bool fresh_only) {
   uint32_t space;
   char* p = up_->out.writable(worker_.buffers(), space);
   HeadWriter w{p, p + space};
-  writeUpstreamRequestHead(req_, info, w);
+  writeUpstreamRequestHead(heads_->req, info, w);
   if (w.overflow) {
     respondError(431);
     return;
@@ -371,7 +375,7 @@ void DownstreamConnection::attemptFailed(Failure why, uint16_t status) {
     // Replay the body from the input buffer.
     uint64_t sent = req_body_.bytesSent();
     if (sent) in_.rewind(static_cast<uint32_t>(sent));
-    req_body_.start(req_.framing, req_.content_length);
+    req_body_.start(heads_->req.framing, heads_->req.content_length);
     if (stale) {
       startAttempt(true);
       redo_ = true;

@@ -12,6 +12,7 @@
 
 #include "buffer/buffer.h"
 #include "event/loop.h"
+#include "http/http1/parser.h"
 #include "proxy/access_log.h"
 #include "proxy/snapshot.h"
 #include "upstream/cluster_runtime.h"
@@ -20,6 +21,12 @@
 namespace portico::server {
 
 class Worker;
+
+// The parsed request and response heads of one exchange (about 10 KiB: 128 field slots each).
+struct ParsedHeads {
+  http1::RequestHead req;
+  http1::ResponseHead resp;
+};
 
 // One config generation as a worker sees it: the snapshot plus per-worker balancing state.
 // Exchanges pin the generation they started with (plain counter: single thread).
@@ -97,6 +104,19 @@ class Worker {
     return drain_listeners_.insert(drain_listeners_.end(), l);
   }
   void removeDrainListener(std::list<DrainListener*>::iterator it) { drain_listeners_.erase(it); }
+  // Pooled head storage for exchanges (see ParsedHeads).
+  ParsedHeads* acquireHeads() {
+    if (free_heads_.empty()) return new ParsedHeads();
+    ParsedHeads* h = free_heads_.back().release();
+    free_heads_.pop_back();
+    return h;
+  }
+  void releaseHeads(ParsedHeads* h) {
+    if (free_heads_.size() < 1024)
+      free_heads_.emplace_back(h);
+    else
+      delete h;
+  }
   // Per-worker random numbers (load balancing, backoff jitter).
   uint64_t random() {
     rng_ ^= rng_ << 13;
@@ -123,6 +143,7 @@ class Worker {
   std::unordered_map<std::string, std::unique_ptr<upstream::HostPool>> host_pools_;
   std::list<DrainListener*> drain_listeners_;
   uint64_t connections_ = 0;
+  std::vector<std::unique_ptr<ParsedHeads>> free_heads_;
   uint64_t rng_ = 0x9E3779B97F4A7C15ull;
   bool draining_ = false;
   std::atomic<bool> finished_{false};

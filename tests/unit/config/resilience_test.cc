@@ -335,21 +335,21 @@ TEST(ConfigLb, P2cChoices) {
 
 TEST(ConfigLb, Errors) {
   EXPECT_EQ(errorOf(withCluster("    lb: least_con\n")),
-            "t.yaml:8:9: clusters[0].lb: invalid value 'least_con', expected one of round_robin, "
-            "least_conn, hash, random, p2c, least_time (did you mean 'least_conn'?)");
+            "t.yaml:8:9: clusters[0].lb: invalid value 'least_con', expected one of hash, "
+            "least_conn, least_time, p2c, random, round_robin (did you mean 'least_conn'?)");
   EXPECT_EQ(errorOf(withCluster("    lb: fastest\n")),
-            "t.yaml:8:9: clusters[0].lb: invalid value 'fastest', expected one of round_robin, "
-            "least_conn, hash, random, p2c, least_time");
+            "t.yaml:8:9: clusters[0].lb: invalid value 'fastest', expected one of hash, "
+            "least_conn, least_time, p2c, random, round_robin");
   EXPECT_EQ(errorOf(withCluster("    lb: [hash]\n")),
-            "t.yaml:8:9: clusters[0].lb: expected a policy name (round_robin, least_conn, hash, "
-            "random, p2c, least_time) or a map with keys policy, key, choices, got a list");
+            "t.yaml:8:9: clusters[0].lb: expected a policy name (hash, least_conn, least_time, "
+            "p2c, random, round_robin) or a map with keys policy, key, choices, got a list");
   EXPECT_EQ(errorOf(withCluster("    lb: { polcy: hash }\n")),
             "t.yaml:8:11: clusters[0].lb.polcy: unknown key 'polcy', did you mean 'policy'?");
   EXPECT_EQ(errorOf(withCluster("    lb: { choices: 2 }\n")),
             "t.yaml:8:9: clusters[0].lb.policy: missing required key 'policy'");
   EXPECT_EQ(errorOf(withCluster("    lb: { policy: rondom }\n")),
             "t.yaml:8:19: clusters[0].lb.policy: invalid value 'rondom', expected one of "
-            "round_robin, least_conn, hash, random, p2c, least_time (did you mean 'random'?)");
+            "hash, least_conn, least_time, p2c, random, round_robin (did you mean 'random'?)");
 }
 
 TEST(ConfigLb, KeyErrors) {

@@ -1,51 +1,149 @@
 #include "upstream/lb/least_conn/least_conn.h"
 
+#include <algorithm>
+#include <bit>
+#include <cstddef>
+#include <limits>
 #include <memory>
+#include <numeric>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace portico::upstream::lb {
 namespace {
 
-// Scans hosts[begin, end) and keeps the strictly least loaded: (a+1)/w < (ba)/(bw) is
-// (a+1)*bw < ba*w. `best_load`/`best_weight` start at 1/0 (infinite load) for "none yet".
-inline void scan(const HostView* hosts, size_t begin, size_t end, size_t exclude, size_t& best,
-                 uint64_t& best_load, uint64_t& best_weight) {
-  for (size_t i = begin; i < end; ++i) {
-    const HostView& h = hosts[i];
-    const uint64_t load = uint64_t{h.active_requests} + 1;
-    const uint64_t weight = h.weight;
-    const bool better = load * best_weight < best_load * weight;
-    if (h.available & (i != exclude) & better) {
-      best = i;
-      best_load = load;
-      best_weight = weight;
-    }
+constexpr float kInfinity = std::numeric_limits<float>::infinity();
+
+// First i in [begin, end) with key[i] == value, or end.
+inline size_t find(const float* key, size_t begin, size_t end, float value) {
+  size_t i = begin;
+#if defined(__SSE2__)
+  const __m128 v = _mm_set1_ps(value);
+  for (; i + 4 <= end; i += 4) {
+    const int mask = _mm_movemask_ps(_mm_cmpeq_ps(_mm_loadu_ps(key + i), v));
+    if (mask != 0) return i + static_cast<size_t>(std::countr_zero(static_cast<unsigned>(mask)));
   }
+#endif
+  for (; i < end; ++i) {
+    if (key[i] == value) return i;
+  }
+  return end;
 }
 
 }  // namespace
 
-int LeastConn::pick(std::span<const HostView> hosts, const PickContext& ctx) {
+LeastConn::LeastConn(size_t hosts) {
+  scale_.reserve(hosts);
+  key_.reserve(hosts);
+  observed_.reserve(hosts);
+}
+
+void LeastConn::rebuild(std::span<const HostView> hosts) {
+  sync(hosts);
+}
+
+void LeastConn::sync(std::span<const HostView> hosts) {
   const size_t n = hosts.size();
-  if (n == 0) return -1;
-  const size_t start = start_ < n ? start_ : 0;
-  const size_t exclude = ctx.exclude >= 0 ? static_cast<size_t>(ctx.exclude) : n;
-  size_t best = n;
-  uint64_t best_load = 1, best_weight = 0;
-  scan(hosts.data(), start, n, exclude, best, best_load, best_weight);
-  scan(hosts.data(), 0, start, exclude, best, best_load, best_weight);
-  if (best == n) {
-    // Nothing but (maybe) the excluded host.
-    if (exclude < n && hosts[exclude].available) return static_cast<int>(exclude);
-    return -1;
+  scale_.resize(n);
+  key_.resize(n);
+  observed_.resize(n);
+  uint64_t lcm = 1;
+  for (const HostView& h : hosts) {
+    if (h.available && lcm <= kMaxExactLcm) lcm = std::lcm(lcm, uint64_t{std::max(h.weight, 1u)});
   }
-  start_ = best + 1;
-  return static_cast<int>(best);
+  const bool exact = lcm <= kMaxExactLcm;
+  for (size_t i = 0; i < n; ++i) {
+    const HostView& h = hosts[i];
+    const uint32_t w = std::max(h.weight, 1u);
+    observed_[i] = h.weight;
+    if (!h.available) {
+      scale_[i] = kInfinity;
+    } else if (exact) {
+      scale_[i] = static_cast<float>(lcm / w);
+    } else {
+      scale_[i] = static_cast<float>(kMaxExactLcm) / static_cast<float>(w);
+    }
+  }
+  synced_ = true;
+}
+
+int LeastConn::scan(std::span<const HostView> hosts) {
+  const size_t n = hosts.size();
+  const HostView* h = hosts.data();
+  const float* scale = scale_.data();
+  float* key = key_.data();
+  size_t i = 0;
+  float least = kInfinity;
+#if defined(__SSE2__)
+  // Four hosts (48 bytes) per step: three unaligned loads, then shuffles gather the four
+  // active_requests fields (dwords 1, 4, 7, 10). Scalar code makes GCC assemble the vector
+  // through the stack, which stalls on store forwarding.
+  static_assert(sizeof(HostView) == 12 && offsetof(HostView, active_requests) == 4);
+  const __m128 one = _mm_set1_ps(1.0f);
+  __m128 min4 = _mm_set1_ps(kInfinity);
+  for (; i + 4 <= n; i += 4) {
+    const auto* p = reinterpret_cast<const __m128i*>(h + i);
+    const __m128 v0 = _mm_castsi128_ps(_mm_loadu_si128(p));              // w0 a0 f0 w1
+    const __m128 v1 = _mm_castsi128_ps(_mm_loadu_si128(p + 1));          // a1 f1 w2 a2
+    const __m128 v2 = _mm_castsi128_ps(_mm_loadu_si128(p + 2));          // f2 w3 a3 f3
+    const __m128 a01 = _mm_shuffle_ps(v0, v1, _MM_SHUFFLE(0, 0, 1, 1));  // a0 a0 a1 a1
+    const __m128 a23 = _mm_shuffle_ps(v1, v2, _MM_SHUFFLE(2, 2, 3, 3));  // a2 a2 a3 a3
+    const __m128i active = _mm_castps_si128(_mm_shuffle_ps(a01, a23, _MM_SHUFFLE(2, 0, 2, 0)));
+    const __m128 k = _mm_mul_ps(_mm_add_ps(_mm_cvtepi32_ps(active), one), _mm_loadu_ps(scale + i));
+    _mm_storeu_ps(key + i, k);
+    min4 = _mm_min_ps(min4, k);
+  }
+  min4 = _mm_min_ps(min4, _mm_shuffle_ps(min4, min4, _MM_SHUFFLE(1, 0, 3, 2)));
+  min4 = _mm_min_ps(min4, _mm_shuffle_ps(min4, min4, _MM_SHUFFLE(2, 3, 0, 1)));
+  least = _mm_cvtss_f32(min4);
+#endif
+  for (; i < n; ++i) {
+    const float load = static_cast<float>(static_cast<int32_t>(h[i].active_requests)) + 1.0f;
+    key[i] = load * scale[i];
+    least = std::min(least, key[i]);
+  }
+  if (least == kInfinity) return -1;
+  const size_t start = start_ < n ? start_ : 0;
+  size_t found = find(key, start, n, least);
+  if (found == n) found = find(key, 0, start, least);
+  return static_cast<int>(found);
+}
+
+int LeastConn::pick(std::span<const HostView> hosts, const PickContext& ctx) {
+  if (!synced_ || hosts.size() != scale_.size()) sync(hosts);
+  const size_t n = hosts.size();
+  const bool exclude = ctx.exclude >= 0 && static_cast<size_t>(ctx.exclude) < n;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    float saved = 0;
+    if (exclude) {
+      saved = scale_[ctx.exclude];
+      scale_[ctx.exclude] = kInfinity;
+    }
+    const int i = scan(hosts);
+    if (exclude) scale_[ctx.exclude] = saved;
+    if (i < 0) {
+      // Nothing but (maybe) the excluded host.
+      if (exclude && hosts[ctx.exclude].available && saved != kInfinity) return ctx.exclude;
+      if (!exclude || saved != kInfinity || !hosts[ctx.exclude].available) return -1;
+      sync(hosts);  // the excluded host became available without a rebuild
+      continue;
+    }
+    const HostView& h = hosts[i];
+    if (h.available && h.weight == observed_[i]) {
+      start_ = static_cast<size_t>(i) + 1;
+      return i;
+    }
+    sync(hosts);  // availability or weight changed without a rebuild
+  }
+  return -1;
 }
 
 namespace {
 const bool registered = registerPolicy(
-    "least_conn", [](const config::LoadBalancing&, size_t) -> std::unique_ptr<Policy> {
-      return std::make_unique<LeastConn>();
+    "least_conn", [](const config::LoadBalancing&, size_t hosts) -> std::unique_ptr<Policy> {
+      return std::make_unique<LeastConn>(hosts);
     });
 }  // namespace
 

@@ -13,7 +13,8 @@ TEST(LbLeastConn, PicksTheLeastLoaded) {
   hosts[1].active_requests = 2;
   hosts[2].active_requests = 7;
   hosts[3].active_requests = 3;
-  LeastConn lc;
+  LeastConn lc(hosts.size());
+  lc.rebuild(hosts);
   for (int i = 0; i < 10; ++i) EXPECT_EQ(lc.pick(hosts, {}), 1);
 }
 
@@ -23,7 +24,8 @@ TEST(LbLeastConn, RespectsWeights) {
   hosts[0].weight = 4;
   hosts[0].active_requests = 4;
   hosts[1].active_requests = 1;
-  LeastConn lc;
+  LeastConn lc(hosts.size());
+  lc.rebuild(hosts);
   EXPECT_EQ(lc.pick(hosts, {}), 0);
   // Host 0 at 8/4 = 2 ties with host 1: both take turns.
   hosts[0].active_requests = 7;
@@ -36,7 +38,8 @@ TEST(LbLeastConn, LoadFollowsWeights) {
   // Every pick adds a request: in flight counts end proportional to weights 1:2:3.
   std::vector<HostView> hosts(3);
   for (uint32_t i = 0; i < 3; ++i) hosts[i].weight = i + 1;
-  LeastConn lc;
+  LeastConn lc(hosts.size());
+  lc.rebuild(hosts);
   for (int i = 0; i < 600; ++i) hosts[lc.pick(hosts, {})].active_requests++;
   EXPECT_NEAR(hosts[0].active_requests, 100, 1);
   EXPECT_NEAR(hosts[1].active_requests, 200, 1);
@@ -45,7 +48,8 @@ TEST(LbLeastConn, LoadFollowsWeights) {
 
 TEST(LbLeastConn, TiesRotate) {
   std::vector<HostView> hosts(4);
-  LeastConn lc;
+  LeastConn lc(hosts.size());
+  lc.rebuild(hosts);
   std::vector<int> seq;
   for (int i = 0; i < 8; ++i) seq.push_back(lc.pick(hosts, {}));
   EXPECT_EQ(seq, (std::vector<int>{0, 1, 2, 3, 0, 1, 2, 3}));
@@ -61,7 +65,8 @@ TEST(LbLeastConn, ExcludeGivesTheNextLeastLoaded) {
   hosts[0].active_requests = 0;
   hosts[1].active_requests = 5;
   hosts[2].active_requests = 2;
-  LeastConn lc;
+  LeastConn lc(hosts.size());
+  lc.rebuild(hosts);
   PickContext ctx;
   ctx.exclude = 0;
   EXPECT_EQ(lc.pick(hosts, ctx), 2);
@@ -72,7 +77,8 @@ TEST(LbLeastConn, SkipsUnavailableEvenIfIdle) {
   hosts[0].available = false;
   hosts[1].active_requests = 9;
   hosts[2].active_requests = 3;
-  LeastConn lc;
+  LeastConn lc(hosts.size());
+  lc.rebuild(hosts);
   EXPECT_EQ(lc.pick(hosts, {}), 2);
 }
 
