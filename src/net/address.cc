@@ -13,10 +13,10 @@ namespace portico::net {
 
 std::string Address::ipString() const {
   char buf[INET6_ADDRSTRLEN] = {};
-  if (ss.ss_family == AF_INET) {
+  if (ss.sa.sa_family == AF_INET) {
     auto* a = reinterpret_cast<const sockaddr_in*>(&ss);
     inet_ntop(AF_INET, &a->sin_addr, buf, sizeof buf);
-  } else if (ss.ss_family == AF_INET6) {
+  } else if (ss.sa.sa_family == AF_INET6) {
     auto* a = reinterpret_cast<const sockaddr_in6*>(&ss);
     if (IN6_IS_ADDR_V4MAPPED(&a->sin6_addr)) {
       inet_ntop(AF_INET, &a->sin6_addr.s6_addr[12], buf, sizeof buf);
@@ -29,12 +29,12 @@ std::string Address::ipString() const {
 
 std::string Address::toString() const {
   uint16_t port = 0;
-  if (ss.ss_family == AF_INET)
+  if (ss.sa.sa_family == AF_INET)
     port = ntohs(reinterpret_cast<const sockaddr_in*>(&ss)->sin_port);
-  else if (ss.ss_family == AF_INET6)
+  else if (ss.sa.sa_family == AF_INET6)
     port = ntohs(reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_port);
   std::string ip = ipString();
-  if (ss.ss_family == AF_INET6 && ip.find(':') != std::string::npos) ip = "[" + ip + "]";
+  if (ss.sa.sa_family == AF_INET6 && ip.find(':') != std::string::npos) ip = "[" + ip + "]";
   return ip + ":" + std::to_string(port);
 }
 

@@ -8,11 +8,19 @@
 
 namespace portico::net {
 
+// IPv4 or IPv6 socket address in 28 bytes (a sockaddr_storage would take 128 in every
+// connection object).
+union SockAddr {
+  sockaddr sa;
+  sockaddr_in v4;
+  sockaddr_in6 v6;
+};
+
 struct Address {
-  sockaddr_storage ss{};
+  SockAddr ss{};
   socklen_t len = 0;
   const sockaddr* sa() const { return reinterpret_cast<const sockaddr*>(&ss); }
-  int family() const { return ss.ss_family; }
+  int family() const { return ss.sa.sa_family; }
   // "1.2.3.4:80" or "[::1]:80".
   std::string toString() const;
   // The IP part only ("1.2.3.4", "::1"; v4-mapped v6 shown as v4).

@@ -51,7 +51,7 @@ void DownstreamConnection::create(server::Worker& w, server::ListenerSocket& ls,
     return;
   }
   w.connectionOpened();
-  c->drain_it_ = w.addDrainListener(c);
+  w.addDrainListener(c);
   c->armTimer(TimerKind::Header, w.current()->snapshot->config->timeouts.client_header_ms);
 }
 
@@ -292,21 +292,21 @@ void DownstreamConnection::stepExchange() {
       worker_.loop().timers().arm(u->timer, response_ms_);
       response_timer_armed_ = true;
     }
-    if (!req_body_.done() || !u->out.empty()) {
-      if (pipe(in_, req_body_, u->fd, u->out, u->can_write, u->error)) progress = true;
-      if (req_body_.error() && !req_body_.tooLarge()) {
-        log::debug("{}: invalid request body: {}", peer_ip_, req_body_.errorText());
+    if (!heads_->req_body.done() || !u->out.empty()) {
+      if (pipe(in_, heads_->req_body, u->fd, u->out, u->can_write, u->error)) progress = true;
+      if (heads_->req_body.error() && !heads_->req_body.tooLarge()) {
+        log::debug("{}: invalid request body: {}", peer_ip_, heads_->req_body.errorText());
         // Never let the backend see a truncated body as complete: abort its connection.
         endExchangeResources(true);
         respondError(400);
         return;
       }
-      if (req_body_.tooLarge()) {
+      if (heads_->req_body.tooLarge()) {
         endExchangeResources(true);
         respondError(413);
         return;
       }
-      if (!req_body_.done() && in_.empty() && !u->error) {
+      if (!heads_->req_body.done() && in_.empty() && !u->error) {
         if (readClient())
           progress = true;
         else if (client_eof_) {
@@ -316,7 +316,7 @@ void DownstreamConnection::stepExchange() {
           return;
         }
       }
-      if (!req_body_.done() && progress && timer_kind_ == TimerKind::Body)
+      if (!heads_->req_body.done() && progress && timer_kind_ == TimerKind::Body)
         armTimer(TimerKind::Body, gen_->snapshot->config->timeouts.client_body_ms);
     }
   }
@@ -372,11 +372,11 @@ void DownstreamConnection::stepExchange() {
   // Response body to the client.
   if (dechunk_) {
     if (dechunkToClient()) progress = true;
-  } else if (pipe(u->in, resp_body_, fd_, out_, can_write_, client_error_)) {
+  } else if (pipe(u->in, heads_->resp_body, fd_, out_, can_write_, client_error_)) {
     progress = true;
   }
-  if (resp_body_.error()) {
-    log::warn("invalid response body from {}: {}", host_->text, resp_body_.errorText());
+  if (heads_->resp_body.error()) {
+    log::warn("invalid response body from {}: {}", host_->text, heads_->resp_body.errorText());
     endExchangeResources(true);
     close();
     return;
@@ -386,16 +386,16 @@ void DownstreamConnection::stepExchange() {
     close();
     return;
   }
-  if (resp_body_.done() && out_.empty()) {
+  if (heads_->resp_body.done() && out_.empty()) {
     finishExchange();
     return;
   }
-  if (!resp_body_.done()) {
+  if (!heads_->resp_body.done()) {
     if (readUpstream())
       progress = true;
     else if (u->eof) {
-      resp_body_.sourceClosed();
-      if (resp_body_.done())
+      heads_->resp_body.sourceClosed();
+      if (heads_->resp_body.done())
         progress = true;
       else {
         // Truncated response: the client must not mistake it for a complete one.
@@ -413,21 +413,21 @@ void DownstreamConnection::stepExchange() {
 bool DownstreamConnection::dechunkToClient() {
   bool progress = false;
   upstream::UpstreamConnection* u = up_;
-  while (!resp_body_.done() && !u->in.empty()) {
+  while (!heads_->resp_body.done() && !u->in.empty()) {
     uint32_t space = out_.spaceLeft();
     if (space < 64) break;
     std::string_view src = u->in.view();
     if (src.size() > space) src = src.substr(0, space);
-    auto st = resp_body_.decodeStep(src);
+    auto st = heads_->resp_body.decodeStep(src);
     if (st.kind == http1::ChunkedDecoder::Kind::Error) {
-      resp_body_.markError(st.error ? st.error : "invalid chunked framing");
+      heads_->resp_body.markError(st.error ? st.error : "invalid chunked framing");
       return progress;
     }
     if (st.kind == http1::ChunkedDecoder::Kind::Data)
       out_.append(worker_.buffers(), st.data.data(), static_cast<uint32_t>(st.data.size()));
     u->in.consume(static_cast<uint32_t>(st.consumed));
     if (st.consumed) progress = true;
-    if (st.kind == http1::ChunkedDecoder::Kind::Done) resp_body_.markDone();
+    if (st.kind == http1::ChunkedDecoder::Kind::Done) heads_->resp_body.markDone();
     if (st.kind == http1::ChunkedDecoder::Kind::NeedMore && st.consumed == 0) break;
   }
   if (flushOut()) progress = true;
@@ -467,7 +467,7 @@ void DownstreamConnection::startResponse() {
   out_.commit(static_cast<uint32_t>(w.written(p)));
   resp_head_bytes_ = static_cast<uint32_t>(w.written(p));
   up_->in.consume(static_cast<uint32_t>(heads_->resp.head_length));
-  resp_body_.start(framing, heads_->resp.content_length);
+  heads_->resp_body.start(framing, heads_->resp.content_length);
   resp_started_ = true;
   if (framing == BodyFraming::Tunnel) {
     logExchange();
@@ -476,7 +476,7 @@ void DownstreamConnection::startResponse() {
 }
 
 void DownstreamConnection::finishExchange() {
-  bool request_complete = req_body_.done();
+  bool request_complete = heads_->req_body.done();
   if (!request_complete) keep_alive_ = false;
   logExchange();
   endExchangeAccounting();
@@ -518,6 +518,7 @@ void DownstreamConnection::endExchangeResources(bool abort_upstream) {
 
 void DownstreamConnection::respondError(uint16_t status) {
   endExchangeResources(true);
+  if (!heads_) heads_ = worker_.acquireHeads();
   if (resp_started_) {
     close();
     return;
@@ -530,12 +531,12 @@ void DownstreamConnection::respondError(uint16_t status) {
     log_method_len_ = log_target_len_ = log_host_len_ = log_ua_len_ = log_ref_len_ = 0;
     cluster_name_ = nullptr;
     host_ = nullptr;
-    resp_body_.start(BodyFraming::None, 0);
+    heads_->resp_body.start(BodyFraming::None, 0);
     version_minor_ = 1;
   }
   // The connection survives routing and upstream failures when the request was read whole;
   // parse errors, timeouts and size limits always close it.
-  bool keep = in_exchange && keep_alive_ && req_body_.done() && !client_eof_ &&
+  bool keep = in_exchange && keep_alive_ && heads_->req_body.done() && !client_eof_ &&
               (status == 404 || status == 501 || status == 502 || status == 503 || status == 504);
   status_ = status;
   keep_alive_ = keep;
@@ -585,7 +586,7 @@ void DownstreamConnection::logExchange() {
   r.referer = take(log_ref_len_);
   r.version_minor = version_minor_;
   r.status = status_;
-  r.bytes_sent = resp_head_bytes_ + resp_body_.bytesSent();
+  r.bytes_sent = resp_head_bytes_ + heads_->resp_body.bytesSent();
   r.duration_ms = worker_.loop().nowMs() - started_ms_;
   if (cluster_name_) r.cluster = *cluster_name_;
   if (host_) r.upstream_host = host_->text;
@@ -720,7 +721,7 @@ void DownstreamConnection::close() {
   }
   state_ = State::Closed;
   timer_.cancel();
-  worker_.removeDrainListener(drain_it_);
+  worker_.removeDrainListener(this);
   ::close(fd_);
   fd_ = -1;
   in_.release(worker_.buffers());

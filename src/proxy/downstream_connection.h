@@ -89,7 +89,6 @@ class DownstreamConnection final : public event::IoHandler,
   State state_ = State::WaitHead;
   TimerKind timer_kind_ = TimerKind::None;
   event::Timer timer_;
-  std::list<server::Worker::DrainListener*>::iterator drain_it_;
 
   buffer::Buffer in_;
   buffer::Buffer out_;
@@ -123,8 +122,6 @@ class DownstreamConnection final : public event::IoHandler,
   bool retry_after_ = false;        // add Retry-After to a 503 (no server available)
   std::string extra_resp_headers_;  // e.g. Set-Cookie for sticky sessions
   const std::string* cluster_name_ = nullptr;
-  BodyForwarder req_body_;
-  BodyForwarder resp_body_;
   http::Method method_ = http::Method::Other;
   uint8_t version_minor_ = 1;
   bool keep_alive_ = true;

@@ -80,9 +80,9 @@ void DownstreamConnection::startExchange() {
   attempt_ = 0;
   retry_after_ = false;
   extra_resp_headers_.clear();
-  resp_body_.start(BodyFraming::None, 0);
-  req_body_.start(heads_->req.framing, heads_->req.content_length);
-  req_body_.setMaxPayload(cfg.limits.max_body_bytes);
+  heads_->resp_body.start(BodyFraming::None, 0);
+  heads_->req_body.start(heads_->req.framing, heads_->req.content_length);
+  heads_->req_body.setMaxPayload(cfg.limits.max_body_bytes);
 
   if (worker_.accessLog().enabled()) {
     std::string_view ua = findHeader(heads_->req, "user-agent");
@@ -173,11 +173,11 @@ void DownstreamConnection::startExchange() {
   host_idx_ = idx;
   startAttempt(false);
   if (state_ == State::Exchange && heads_->req.expect_continue && heads_->req.version_minor == 1 &&
-      !req_body_.done()) {
+      !heads_->req_body.done()) {
     out_.append(worker_.buffers(), "HTTP/1.1 100 Continue\r\n\r\n");
     sent_100_ = true;
   }
-  if (state_ == State::Exchange && !req_body_.done())
+  if (state_ == State::Exchange && !heads_->req_body.done())
     armTimer(TimerKind::Body, cfg.timeouts.client_body_ms);
 }
 
@@ -373,9 +373,9 @@ void DownstreamConnection::attemptFailed(Failure why, uint16_t status) {
     }
     host_idx_ = next;
     // Replay the body from the input buffer.
-    uint64_t sent = req_body_.bytesSent();
+    uint64_t sent = heads_->req_body.bytesSent();
     if (sent) in_.rewind(static_cast<uint32_t>(sent));
-    req_body_.start(heads_->req.framing, heads_->req.content_length);
+    heads_->req_body.start(heads_->req.framing, heads_->req.content_length);
     if (stale) {
       startAttempt(true);
       redo_ = true;

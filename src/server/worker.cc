@@ -84,7 +84,8 @@ void Worker::postDrain() {
     draining_ = true;
     for (auto& l : listeners_) l->close();
     // onDrain may close (and unregister) the listener itself: iterate over a copy.
-    std::vector<DrainListener*> copy(drain_listeners_.begin(), drain_listeners_.end());
+    std::vector<DrainListener*> copy;
+    for (DrainListener* l = drain_head_; l; l = l->drain_next_) copy.push_back(l);
     for (DrainListener* l : copy) l->onDrain();
     maybeFinish();
   });

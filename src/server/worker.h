@@ -14,6 +14,7 @@
 #include "event/loop.h"
 #include "http/http1/parser.h"
 #include "proxy/access_log.h"
+#include "proxy/body_forwarder.h"
 #include "proxy/snapshot.h"
 #include "upstream/cluster_runtime.h"
 #include "upstream/host_pool.h"
@@ -23,9 +24,12 @@ namespace portico::server {
 class Worker;
 
 // The parsed request and response heads of one exchange (about 10 KiB: 128 field slots each).
+// Also the two body forwarders: only an exchange in progress needs them.
 struct ParsedHeads {
   http1::RequestHead req;
   http1::ResponseHead resp;
+  proxy::BodyForwarder req_body;
+  proxy::BodyForwarder resp_body;
 };
 
 // One config generation as a worker sees it: the snapshot plus per-worker balancing state.
@@ -95,15 +99,31 @@ class Worker {
   void connectionOpened() { ++connections_; }
   void connectionClosed();
   // Registered downstream connections get a callback when the worker starts draining.
+  // (Intrusive list: no allocation per connection.)
   class DrainListener {
    public:
     virtual ~DrainListener() = default;
     virtual void onDrain() = 0;
+
+   private:
+    friend class Worker;
+    DrainListener* drain_prev_ = nullptr;
+    DrainListener* drain_next_ = nullptr;
   };
-  std::list<DrainListener*>::iterator addDrainListener(DrainListener* l) {
-    return drain_listeners_.insert(drain_listeners_.end(), l);
+  void addDrainListener(DrainListener* l) {
+    l->drain_prev_ = nullptr;
+    l->drain_next_ = drain_head_;
+    if (drain_head_) drain_head_->drain_prev_ = l;
+    drain_head_ = l;
   }
-  void removeDrainListener(std::list<DrainListener*>::iterator it) { drain_listeners_.erase(it); }
+  void removeDrainListener(DrainListener* l) {
+    if (l->drain_prev_)
+      l->drain_prev_->drain_next_ = l->drain_next_;
+    else if (drain_head_ == l)
+      drain_head_ = l->drain_next_;
+    if (l->drain_next_) l->drain_next_->drain_prev_ = l->drain_prev_;
+    l->drain_prev_ = l->drain_next_ = nullptr;
+  }
   // Pooled head storage for exchanges (see ParsedHeads).
   ParsedHeads* acquireHeads() {
     if (free_heads_.empty()) return new ParsedHeads();
@@ -141,7 +161,7 @@ class Worker {
   std::vector<std::unique_ptr<Generation>> generations_;
   std::vector<std::unique_ptr<ListenerSocket>> listeners_;
   std::unordered_map<std::string, std::unique_ptr<upstream::HostPool>> host_pools_;
-  std::list<DrainListener*> drain_listeners_;
+  DrainListener* drain_head_ = nullptr;
   uint64_t connections_ = 0;
   std::vector<std::unique_ptr<ParsedHeads>> free_heads_;
   uint64_t rng_ = 0x9E3779B97F4A7C15ull;

@@ -5,6 +5,6 @@
 #include "proxy/downstream_connection.h"
 
 TEST(ProxyConnectionSize, IdleDownstreamConnectionIsSmall) {
-  EXPECT_LE(sizeof(portico::proxy::DownstreamConnection), 768u)
+  EXPECT_LE(sizeof(portico::proxy::DownstreamConnection), 512u)
       << "sizeof(DownstreamConnection) = " << sizeof(portico::proxy::DownstreamConnection);
 }

@@ -82,8 +82,8 @@ int LeastConn::scan(std::span<const HostView> hosts) {
   // through the stack, which stalls on store forwarding.
   static_assert(sizeof(HostView) == 12 && offsetof(HostView, active_requests) == 4);
   const __m128 one = _mm_set1_ps(1.0f);
-  __m128 min4 = _mm_set1_ps(kInfinity);
-  for (; i + 4 <= n; i += 4) {
+  // Keys of hosts [i, i + 4).
+  const auto keys4 = [&](size_t i) {
     const auto* p = reinterpret_cast<const __m128i*>(h + i);
     const __m128 v0 = _mm_castsi128_ps(_mm_loadu_si128(p));              // w0 a0 f0 w1
     const __m128 v1 = _mm_castsi128_ps(_mm_loadu_si128(p + 1));          // a1 f1 w2 a2
@@ -93,8 +93,20 @@ int LeastConn::scan(std::span<const HostView> hosts) {
     const __m128i active = _mm_castps_si128(_mm_shuffle_ps(a01, a23, _MM_SHUFFLE(2, 0, 2, 0)));
     const __m128 k = _mm_mul_ps(_mm_add_ps(_mm_cvtepi32_ps(active), one), _mm_loadu_ps(scale + i));
     _mm_storeu_ps(key + i, k);
-    min4 = _mm_min_ps(min4, k);
+    return k;
+  };
+  // Two independent minimum chains, eight hosts per step.
+  __m128 min4 = _mm_set1_ps(kInfinity);
+  __m128 min4b = min4;
+  for (; i + 8 <= n; i += 8) {
+    min4 = _mm_min_ps(min4, keys4(i));
+    min4b = _mm_min_ps(min4b, keys4(i + 4));
   }
+  if (i + 4 <= n) {
+    min4 = _mm_min_ps(min4, keys4(i));
+    i += 4;
+  }
+  min4 = _mm_min_ps(min4, min4b);
   min4 = _mm_min_ps(min4, _mm_shuffle_ps(min4, min4, _MM_SHUFFLE(1, 0, 3, 2)));
   min4 = _mm_min_ps(min4, _mm_shuffle_ps(min4, min4, _MM_SHUFFLE(2, 3, 0, 1)));
   least = _mm_cvtss_f32(min4);

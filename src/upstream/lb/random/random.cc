@@ -51,7 +51,14 @@ int WeightedRandom::pick(std::span<const HostView> hosts, const PickContext& ctx
     uint64_t r =
         static_cast<uint64_t>((static_cast<__uint128_t>(ctx.random) * (total - width)) >> 64);
     if (r >= lo) r += width;
-    const size_t j = std::upper_bound(upper_.begin(), upper_.end(), r) - upper_.begin();
+    // Branchless upper bound: the first j with upper_[j] > r (exists: r < total).
+    const uint64_t* base = upper_.data();
+    for (size_t len = upper_.size(); len > 1;) {
+      const size_t half = len / 2;
+      base += static_cast<size_t>(base[half - 1] <= r) * half;  // no branch to mispredict
+      len -= half;
+    }
+    const size_t j = static_cast<size_t>(base - upper_.data());
     const int i = list_[j];
     const HostView& h = hosts[i];
     if (h.available && h.weight == observed_[i]) return i;

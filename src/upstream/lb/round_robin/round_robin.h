@@ -2,7 +2,7 @@
 // Smooth weighted round robin (nginx's algorithm): every pick adds each available host's weight
 // to its `current`, picks the largest `current` and subtracts the total weight from it. Weights
 // 5:1:1 give a a b a c a a. The weights and the available set are copied into compact arrays by
-// rebuild(), so a pick is two tight passes over an int32 array (add + max, then find the max).
+// rebuild(), so a pick is two tight SIMD passes over a float array (add + max, then find the max).
 // Thread: owned by one worker.
 #include <cstddef>
 #include <cstdint>
@@ -34,10 +34,11 @@ class RoundRobin final : public Policy {
   // One step of the algorithm; `exclude` is a usable host to skip, or -1.
   int step(int exclude);
 
-  std::vector<int32_t> weight_;     // effective weight per host; 0 when unavailable
-  std::vector<int32_t> current_;    // nginx's current_weight; kParked when unavailable
+  // Integer values held in floats (exact below 2^24): SSE has a one-instruction float max.
+  std::vector<float> weight_;       // effective weight per host; 0 when unavailable
+  std::vector<float> current_;      // nginx's current_weight; kParked when unavailable
   std::vector<uint32_t> observed_;  // HostView::weight as last seen (before scaling)
-  int32_t total_ = 0;               // sum of weight_
+  float total_ = 0;                 // sum of weight_
   bool synced_ = false;
 };
 
