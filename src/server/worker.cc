@@ -1,5 +1,7 @@
 #include "server/worker.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -33,6 +35,10 @@ void ListenerSocket::onEvents(uint32_t) {
       if (errno != EAGAIN && errno != EWOULDBLOCK) log::warn("accept: {}", std::strerror(errno));
       return;
     }
+    // Responses go out in a few large writes; Nagle would hold back each one's tail segment
+    // until the client's delayed ACK (up to 40 ms).
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     proxy::DownstreamConnection::create(worker_, *this, fd, peer);
   }
 }
