@@ -104,6 +104,45 @@ void BM_LbHashRebuild(benchmark::State& state) {
 }
 BENCHMARK(BM_LbHashRebuild)->Unit(benchmark::kMillisecond);
 
+// What the integration does while a host is in slow start: its weight moves, so rebuild()
+// runs before every pick.
+void benchRampingPick(benchmark::State& state, const std::string& name) {
+  std::vector<HostView> hosts = makeHosts(true);
+  for (HostView& h : hosts) h.weight *= 100;  // the integration's scale
+  portico::config::LoadBalancing cfg;
+  cfg.policy = name;
+  std::unique_ptr<Policy> policy = createPolicy(cfg, hosts.size());
+  uint64_t seed = 5;
+  uint32_t step = 0;
+  for (auto _ : state) {
+    // A step every pick (rebuild every pick); hash's table keeps its quantized weights and is
+    // not refilled (BM_LbHashRebuild measures the ~64 refills of a whole ramp).
+    hosts[0].weight = 100 + (step++ % 4);
+    policy->rebuild(hosts);
+    PickContext ctx;
+    ctx.random = nextRandom(seed);
+    ctx.hash = ctx.random;
+    ctx.has_hash = true;
+    benchmark::DoNotOptimize(policy->pick(hosts, ctx));
+  }
+}
+void BM_LbSlowStartRoundRobin(benchmark::State& s) {
+  benchRampingPick(s, "round_robin");
+}
+void BM_LbSlowStartLeastConn(benchmark::State& s) {
+  benchRampingPick(s, "least_conn");
+}
+void BM_LbSlowStartHash(benchmark::State& s) {
+  benchRampingPick(s, "hash");
+}
+void BM_LbSlowStartRandom(benchmark::State& s) {
+  benchRampingPick(s, "random");
+}
+BENCHMARK(BM_LbSlowStartRoundRobin);
+BENCHMARK(BM_LbSlowStartLeastConn);
+BENCHMARK(BM_LbSlowStartHash);
+BENCHMARK(BM_LbSlowStartRandom);
+
 // hashKey over a typical header value.
 void BM_LbHashKey(benchmark::State& state) {
   const std::string key = "user-8f2c1e0a9b7d4c3e";

@@ -93,7 +93,7 @@ struct RetryPolicy {
 // `circuit_breaker:` 0 = unlimited.
 struct CircuitBreaker {
   uint32_t max_connections = 0;  // upstream connections (active + idle) per cluster
-  uint32_t max_pending = 0;      // requests waiting for a connection
+  uint32_t max_pending = 0;      // requests that may wait for a connection slot (0: none wait)
   uint32_t max_requests = 0;     // requests in flight per cluster
 };
 

@@ -116,6 +116,8 @@ void Loop::run() {
     int timeout = timers_.nextTimeoutMs();
     int n = epoll_wait(epfd_, events, kMaxEvents, timeout);
     updateClock();
+    // Bring the wheel to now before dispatching, so timers armed by handlers count from now.
+    timers_.advance(now_ms_);
     for (int i = 0; i < n; ++i) {
       static_cast<IoHandler*>(events[i].data.ptr)->onEvents(events[i].events);
     }

@@ -202,10 +202,15 @@ bool DownstreamConnection::pipe(buffer::Buffer& src, BodyForwarder& fwd, int dst
   if (out_size) iov[cnt++] = {const_cast<char*>(dst_out.data()), out_size};
   if (n) iov[cnt++] = {const_cast<char*>(src.data()), n};
   if (cnt == 0) return false;
-  msghdr msg{};
-  msg.msg_iov = iov;
-  msg.msg_iovlen = static_cast<size_t>(cnt);
-  ssize_t w = ::sendmsg(dst_fd, &msg, MSG_NOSIGNAL);
+  ssize_t w;
+  if (cnt == 1) {  // send() skips the msghdr/iovec import of sendmsg()
+    w = ::send(dst_fd, iov[0].iov_base, iov[0].iov_len, MSG_NOSIGNAL);
+  } else {
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = static_cast<size_t>(cnt);
+    w = ::sendmsg(dst_fd, &msg, MSG_NOSIGNAL);
+  }
   if (w < 0) {
     if (errno == EAGAIN || errno == EWOULDBLOCK)
       dst_can_write = false;
@@ -281,15 +286,16 @@ void DownstreamConnection::stepHead() {
 void DownstreamConnection::stepExchange() {
   upstream::UpstreamConnection* u = up_;
   if (!u) {
-    if (backoff_pending_) return;  // between two attempts: the backoff timer resumes us
+    // Between two attempts or queued for a connection slot: a timer resumes us.
+    if (backoff_pending_ || waiting_) return;
     stepClosing();
     return;
   }
   bool progress = false;
   // Request direction: head + body to the upstream.
   if (u->state == upstream::UpstreamConnection::State::Active) {
-    if (!response_timer_armed_) {  // connected: the connect timeout becomes the response one
-      worker_.loop().timers().arm(u->timer, response_ms_);
+    if (!response_timer_armed_) {  // connected: the connect timeout becomes the per-try one
+      worker_.loop().timers().arm(u->timer, tryTimeoutMs());
       response_timer_armed_ = true;
     }
     if (!heads_->req_body.done() || !u->out.empty()) {
@@ -488,6 +494,7 @@ void DownstreamConnection::finishExchange() {
       up_->close(worker_.buffers(), !request_complete);
     }
     up_ = nullptr;
+    wakeWaiter();
   }
   if (gen_) {
     worker_.unpin(gen_);
@@ -513,6 +520,7 @@ void DownstreamConnection::endExchangeResources(bool abort_upstream) {
   if (up_) {
     up_->close(worker_.buffers(), abort_upstream);
     up_ = nullptr;
+    wakeWaiter();
   }
 }
 
@@ -695,6 +703,9 @@ void DownstreamConnection::onTimer(void* self) {
       return;
     case TimerKind::Backoff:
       c->onBackoffDone();
+      return;
+    case TimerKind::Pending:
+      c->onPendingTimer();
       return;
     case TimerKind::Linger:
     case TimerKind::None:

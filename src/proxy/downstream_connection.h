@@ -28,12 +28,14 @@ class DownstreamConnection final : public event::IoHandler,
   void onUpstreamEvent() override;
   void onUpstreamTimeout() override;
   void onDrain() override;
+  void onSlotFree() override;
 
   enum class State : uint8_t { WaitHead, Exchange, Tunnel, Closing, Lingering, Closed };
   static const char* stateName(State s);
 
  private:
-  enum class TimerKind : uint8_t { None, Idle, Header, Body, Linger, Backoff };
+  enum class TimerKind : uint8_t { None, Idle, Header, Body, Linger, Backoff, Pending };
+  enum class ConnectResult : uint8_t { Ok, Waiting, Failed };
   enum class Failure : uint8_t { Connect, ConnectTimeout, Reset, Timeout, Status };
   DownstreamConnection(server::Worker& w, server::ListenerSocket& ls, int fd,
                        const net::Address& peer);
@@ -61,7 +63,13 @@ class DownstreamConnection final : public event::IoHandler,
   int pickHost(int exclude);
   // Starts an attempt on host_idx_: takes or opens an upstream connection and queues the head.
   void startAttempt(bool fresh_only);
-  bool connectUpstream(bool fresh_only);
+  // Takes an idle pooled connection or starts a connect; Waiting when the circuit breaker
+  // queued the exchange (onSlotFree/onPendingTimer resume it).
+  ConnectResult connectUpstream(bool fresh_only);
+  void leaveQueue();
+  void onPendingTimer();
+  // Lets the first exchange waiting for a connection slot of cluster_ try again.
+  void wakeWaiter();
   uint32_t tryTimeoutMs() const;
   // True when policy, budget and time allow another attempt after `why`.
   bool retryAllowed(Failure why, uint16_t status);
@@ -118,6 +126,10 @@ class DownstreamConnection final : public event::IoHandler,
   bool cluster_counted_ = false;
   bool retry_counted_ = false;
   bool backoff_pending_ = false;
+  bool stale_retried_ = false;
+  bool waiting_ = false;     // queued for a connection slot (circuit breaker)
+  bool slot_woken_ = false;  // a slot was freed for us
+  uint64_t pending_deadline_ms_ = 0;
   bool overflow_ = false;
   bool retry_after_ = false;        // add Retry-After to a 503 (no server available)
   std::string extra_resp_headers_;  // e.g. Set-Cookie for sticky sessions

@@ -78,6 +78,7 @@ void DownstreamConnection::startExchange() {
   host_ = nullptr;
   host_idx_ = -1;
   attempt_ = 0;
+  stale_retried_ = false;
   retry_after_ = false;
   extra_resp_headers_.clear();
   heads_->resp_body.start(BodyFraming::None, 0);
@@ -219,13 +220,14 @@ int DownstreamConnection::pickHost(int exclude) {
 void DownstreamConnection::startAttempt(bool fresh_only) {
   const Snapshot& snap = *gen_->snapshot;
   const config::Config& cfg = *snap.config;
-  upstream::HostEntry& he = cluster_->host(host_idx_);
-  host_ = he.pool;
+  host_ = cluster_->host(host_idx_).pool;
+  resp_head_done_ = false;
+  ConnectResult cr = connectUpstream(fresh_only);
+  if (cr == ConnectResult::Waiting) return;
   cluster_->onRequestStart(host_idx_);
   host_counted_ = true;
   attempt_start_ms_ = worker_.loop().nowMs();
-  resp_head_done_ = false;
-  if (!connectUpstream(fresh_only)) {
+  if (cr == ConnectResult::Failed) {
     attemptFailed(Failure::Connect);
     return;
   }
@@ -246,7 +248,32 @@ void DownstreamConnection::startAttempt(bool fresh_only) {
   up_->out.commit(static_cast<uint32_t>(w.written(p)));
 }
 
-bool DownstreamConnection::connectUpstream(bool fresh_only) {
+DownstreamConnection::ConnectResult DownstreamConnection::connectUpstream(bool fresh_only) {
+  // Circuit breaker: connections in use to the cluster (all workers). Over the limit the
+  // exchange waits in this worker's queue while fewer than max_pending wait, else gets 503.
+  const config::CircuitBreaker& cb = cluster_->config().circuit_breaker;
+  upstream::ClusterStats& st = cluster_->stats();
+  // Reserve a slot first (fetch_add), so two workers cannot both take the last one.
+  int64_t in_use = st.connections.fetch_add(1, std::memory_order_relaxed) + 1;
+  if (cb.max_connections && in_use > static_cast<int64_t>(cb.max_connections)) {
+    st.connections.fetch_sub(1, std::memory_order_relaxed);
+    if (!waiting_) {
+      if (st.pending.load(std::memory_order_relaxed) >= static_cast<int64_t>(cb.max_pending)) {
+        st.overflow_connections.fetch_add(1, std::memory_order_relaxed);
+        overflow_ = true;
+        return ConnectResult::Failed;
+      }
+      st.pending.fetch_add(1, std::memory_order_relaxed);
+      waiting_ = true;
+      pending_deadline_ms_ = worker_.loop().nowMs() + connect_ms_;
+    }
+    cluster_->addWaiter(this);
+    uint64_t now = worker_.loop().nowMs();
+    armTimer(TimerKind::Pending,
+             pending_deadline_ms_ > now ? static_cast<uint32_t>(pending_deadline_ms_ - now) : 1);
+    return ConnectResult::Waiting;
+  }
+  leaveQueue();
   if (!fresh_only && !host_->idle.empty()) {
     upstream::UpstreamConnection* u = host_->idle.back();
     host_->idle.pop_back();
@@ -254,39 +281,56 @@ bool DownstreamConnection::connectUpstream(bool fresh_only) {
     up_ = u;
     worker_.loop().timers().arm(u->timer, tryTimeoutMs());
     response_timer_armed_ = true;
-    return true;
-  }
-  // Circuit breaker: connections to the cluster (active + idle, all workers).
-  const config::CircuitBreaker& cb = cluster_->config().circuit_breaker;
-  upstream::ClusterStats& st = cluster_->stats();
-  if (cb.max_connections &&
-      st.connections.load(std::memory_order_relaxed) >= static_cast<int64_t>(cb.max_connections)) {
-    // Make room by retiring one of this worker's idle connections to the cluster, if any.
-    bool freed = false;
-    for (size_t i = 0; i < cluster_->size() && !freed; ++i) {
-      upstream::HostPool* hp = cluster_->host(static_cast<int>(i)).pool;
-      if (!hp->idle.empty()) {
-        hp->idle.back()->close(worker_.buffers());
-        freed = true;
-      }
-    }
-    if (!freed) {
-      st.overflow_connections.fetch_add(1, std::memory_order_relaxed);
-      errno = EAGAIN;
-      overflow_ = true;
-      return false;
-    }
+    return ConnectResult::Ok;
   }
   upstream::UpstreamConnection* u = upstream::UpstreamConnection::connect(worker_.loop(), *host_);
   if (!u) {
+    st.connections.fetch_sub(1, std::memory_order_relaxed);
     log::warn("connect to {} failed: {}", host_->text, std::strerror(errno));
-    return false;
+    return ConnectResult::Failed;
   }
   u->owner = this;
   up_ = u;
   worker_.loop().timers().arm(u->timer, connect_ms_);
   response_timer_armed_ = false;
-  return true;
+  return ConnectResult::Ok;
+}
+
+void DownstreamConnection::leaveQueue() {
+  if (!waiting_) return;
+  cluster_->removeWaiter(this);
+  cluster_->stats().pending.fetch_sub(1, std::memory_order_relaxed);
+  waiting_ = false;
+  if (timer_kind_ == TimerKind::Pending) {
+    timer_.cancel();
+    timer_kind_ = TimerKind::None;
+  }
+}
+
+void DownstreamConnection::onSlotFree() {
+  if (state_ != State::Exchange || !waiting_) return;
+  slot_woken_ = true;
+  armTimer(TimerKind::Pending, 1);  // resume from the loop, not from inside another exchange
+}
+
+void DownstreamConnection::onPendingTimer() {
+  bool woken = slot_woken_;
+  slot_woken_ = false;
+  if (state_ != State::Exchange || !waiting_) return;
+  if (!woken || worker_.loop().nowMs() >= pending_deadline_ms_) {
+    leaveQueue();
+    cluster_->stats().overflow_connections.fetch_add(1, std::memory_order_relaxed);
+    respondError(503);
+  } else {
+    cluster_->removeWaiter(this);
+    startAttempt(false);
+  }
+  drive();
+}
+
+void DownstreamConnection::wakeWaiter() {
+  if (cluster_ && cluster_->hasWaiters())
+    if (upstream::UpstreamOwner* w = cluster_->popWaiter()) w->onSlotFree();
 }
 
 uint32_t DownstreamConnection::tryTimeoutMs() const {
@@ -328,6 +372,9 @@ bool DownstreamConnection::retryAllowed(Failure why, uint16_t status) {
   int64_t allowed = active * rp.budget_percent / 100;
   if (allowed < static_cast<int64_t>(rp.budget_min_concurrency))
     allowed = rp.budget_min_concurrency;
+  // A refused connection never reached the backend, so retrying it elsewhere adds no load to
+  // the cluster: such retries are not limited by the budget.
+  if (why == Failure::Connect) return true;
   if (!retry_counted_ && st.active_retries.load(std::memory_order_relaxed) >= allowed) {
     st.retry_budget_exhausted.fetch_add(1, std::memory_order_relaxed);
     return false;
@@ -352,20 +399,30 @@ void DownstreamConnection::attemptFailed(Failure why, uint16_t status) {
   endExchangeResources(true);
   bool overflow = overflow_;
   overflow_ = false;
-  // A pooled connection the backend had closed is not the host's fault: it is always worth one
-  // more try on a fresh connection (RFC 9112 §9.3.1), within the retry budget.
-  bool stale = why == Failure::Reset && was_reused;
-  if (!overflow && (retryAllowed(why, status) || (stale && retry_ok_ && attempt_ == 0))) {
+  // A pooled connection the backend had closed (or a backend that died with requests in flight)
+  // deserves one more try on a fresh connection (RFC 9112 §9.3.1), to another server when one
+  // exists; it does not count against max_retries or the budget.
+  bool stale = why == Failure::Reset && was_reused && !stale_retried_ && retry_ok_;
+  bool retry = false;
+  if (!overflow) {
+    if (stale) {
+      retry = true;
+      stale_retried_ = true;
+    } else if (retryAllowed(why, status)) {
+      retry = true;
+      ++attempt_;
+    }
+  }
+  if (retry) {
     const config::RetryPolicy& rp = cluster_->config().retry;
-    ++attempt_;
     upstream::ClusterStats& st = cluster_->stats();
     st.retries.fetch_add(1, std::memory_order_relaxed);
-    if (!retry_counted_) {
+    if (!stale && why != Failure::Connect && !retry_counted_) {
       st.active_retries.fetch_add(1, std::memory_order_relaxed);
       retry_counted_ = true;
     }
     int prev = host_idx_;
-    int next = stale ? prev : pickHost(prev);
+    int next = pickHost(prev);
     if (next < 0) {
       retry_after_ = true;
       respondError(503);
@@ -430,6 +487,7 @@ void DownstreamConnection::onUpstreamTimeout() {
 }
 
 void DownstreamConnection::endExchangeAccounting() {
+  leaveQueue();
   endAttempt(status_ < 500);
   if (cluster_ && retry_counted_) {
     cluster_->stats().active_retries.fetch_sub(1, std::memory_order_relaxed);

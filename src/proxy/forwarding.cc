@@ -26,10 +26,16 @@ void HeadWriter::putUint(uint64_t v) {
 namespace {
 
 // Connection tokens other than close/keep-alive/upgrade: the fields they name are hop-by-hop.
+// The first 16 are kept in an array; beyond that names() scans the Connection fields again.
 struct ConnectionTokens {
-  std::string_view tokens[16];
+  static constexpr int kMax = 16;
+  std::string_view tokens[kMax];
   int count = 0;
-  void collect(const http1::MessageHead& head) {
+  bool overflow = false;
+  const http1::MessageHead* head = nullptr;
+
+  template <typename F>
+  static void forEachToken(const http1::MessageHead& head, F f) {
     for (uint32_t i = 0; i < head.header_count; ++i) {
       if (head.headers[i].id != HeaderId::Connection) continue;
       std::string_view v = head.headers[i].value;
@@ -39,18 +45,29 @@ struct ConnectionTokens {
         while (!tok.empty() && (tok.front() == ' ' || tok.front() == '\t')) tok.remove_prefix(1);
         while (!tok.empty() && (tok.back() == ' ' || tok.back() == '\t')) tok.remove_suffix(1);
         if (!tok.empty() && !http::equalsIgnoreCase(tok, "close") &&
-            !http::equalsIgnoreCase(tok, "keep-alive") && !http::equalsIgnoreCase(tok, "upgrade") &&
-            count < 16)
-          tokens[count++] = tok;
+            !http::equalsIgnoreCase(tok, "keep-alive") && !http::equalsIgnoreCase(tok, "upgrade"))
+          f(tok);
         if (comma == std::string_view::npos) break;
         v.remove_prefix(comma + 1);
       }
     }
   }
+  void collect(const http1::MessageHead& h) {
+    head = &h;
+    forEachToken(h, [&](std::string_view tok) {
+      if (count < kMax)
+        tokens[count++] = tok;
+      else
+        overflow = true;
+    });
+  }
   bool names(std::string_view name) const {
     for (int i = 0; i < count; ++i)
       if (http::equalsIgnoreCase(tokens[i], name)) return true;
-    return false;
+    if (!overflow) return false;
+    bool found = false;
+    forEachToken(*head, [&](std::string_view tok) { found |= http::equalsIgnoreCase(tok, name); });
+    return found;
   }
 };
 
@@ -58,6 +75,22 @@ void putHeader(HeadWriter& w, std::string_view name, std::string_view value) {
   w.put(name);
   w.put(": ");
   w.put(value);
+  w.put("\r\n");
+}
+
+// Re-declares the message's transfer codings as received (e.g. "gzip, chunked"): the body is
+// passed through still coded, so the next hop must learn every coding, not just chunked.
+void putTransferCodings(const http1::MessageHead& head, HeadWriter& w) {
+  w.put("Transfer-Encoding: ");
+  bool first = true;
+  for (uint32_t i = 0; i < head.header_count; ++i) {
+    if (head.headers[i].id != HeaderId::TransferEncoding) continue;
+    if (!first) w.put(", ");
+    std::string_view v = head.headers[i].value;
+    w.put(http::equalsIgnoreCase(v, "chunked") ? std::string_view("chunked") : v);
+    first = false;
+  }
+  if (first) w.put("chunked");
   w.put("\r\n");
 }
 
@@ -131,7 +164,7 @@ void writeUpstreamRequestHead(const http1::RequestHead& req, const RequestForwar
         if (info.peer_trusted && nfwd < 8) fwd[nfwd++] = h.value;
         continue;
       default:
-        if (conn.count && conn.names(h.name)) continue;
+        if ((conn.count || conn.overflow) && conn.names(h.name)) continue;
         putHeader(w, h.name, h.value);
     }
   }
@@ -142,7 +175,7 @@ void writeUpstreamRequestHead(const http1::RequestHead& req, const RequestForwar
       w.put("\r\n");
       break;
     case http1::BodyFraming::Chunked:
-      w.put("Transfer-Encoding: chunked\r\n");
+      putTransferCodings(req, w);
       break;
     default:
       break;
@@ -199,6 +232,7 @@ void writeDownstreamResponseHead(const http1::ResponseHead& resp, const Response
       case HeaderId::Connection:
       case HeaderId::KeepAlive:
       case HeaderId::ProxyConnection:
+      case HeaderId::ProxyAuthenticate:
       case HeaderId::Te:
       case HeaderId::Trailer:
         continue;
@@ -211,12 +245,11 @@ void writeDownstreamResponseHead(const http1::ResponseHead& resp, const Response
           putHeader(w, h.name, h.value);
         continue;
       default:
-        if (conn.count && conn.names(h.name)) continue;
+        if ((conn.count || conn.overflow) && conn.names(h.name)) continue;
         putHeader(w, h.name, h.value);
     }
   }
-  if (resp.framing == http1::BodyFraming::Chunked && !info.dechunk)
-    w.put("Transfer-Encoding: chunked\r\n");
+  if (resp.framing == http1::BodyFraming::Chunked && !info.dechunk) putTransferCodings(resp, w);
   w.put("Via: 1.1 ");
   w.put(info.via_name);
   w.put("\r\n");

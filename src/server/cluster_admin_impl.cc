@@ -54,7 +54,8 @@ upstream::HostState* Server::findHost(const std::string& cluster, const std::str
 std::string Server::addServer(const std::string& cluster, const std::string& address,
                               uint32_t weight, bool backup, int& status) {
   net::Address a;
-  if (!net::parseAddress(address, a)) {
+  if (address.empty() || address[0] == ':' || address.rfind("0.0.0.0:", 0) == 0 ||
+      !net::parseAddress(address, a)) {
     status = 400;
     return "invalid server address '" + address + "' (want IP:PORT)";
   }

@@ -149,6 +149,7 @@ void Worker::adopt(std::shared_ptr<const proxy::Snapshot> snap, std::vector<Work
       e.state = h.state.get();
       e.sticky_id = &h.sticky_id;
       e.backup = h.backup;
+      e.key = upstream::lb::hashKey(h.text);
       cr->addHost(e);
     }
     gen->clusters.push_back(std::move(cr));

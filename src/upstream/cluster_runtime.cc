@@ -44,6 +44,11 @@ int ClusterRuntime::choose(uint64_t now_ms, const lb::PickContext& ctx) {
         (sig ^ (v.available ? 1u : 0u) ^ (static_cast<uint64_t>(v.weight) << 1)) * 1099511628211ull;
   }
   if (sig != signature_) {
+    if (signature_ == ~0ull) {
+      std::vector<uint64_t> keys;
+      for (const auto& h : hosts_) keys.push_back(h.key);
+      policy_->setHostKeys(keys);
+    }
     signature_ = sig;
     policy_->rebuild(views_);
   }
@@ -58,6 +63,21 @@ int ClusterRuntime::choose(uint64_t now_ms, const lb::PickContext& ctx) {
       log::info("cluster {}: servers available again", cfg_.name);
   }
   return pick;
+}
+
+void ClusterRuntime::removeWaiter(UpstreamOwner* w) {
+  for (auto it = waiters_.begin(); it != waiters_.end(); ++it)
+    if (*it == w) {
+      waiters_.erase(it);
+      return;
+    }
+}
+
+UpstreamOwner* ClusterRuntime::popWaiter() {
+  if (waiters_.empty()) return nullptr;
+  UpstreamOwner* w = waiters_.front();
+  waiters_.erase(waiters_.begin());
+  return w;
 }
 
 int ClusterRuntime::findSticky(std::string_view id, uint64_t now_ms) const {

@@ -12,6 +12,7 @@
 #include "upstream/host_pool.h"
 #include "upstream/host_state.h"
 #include "upstream/lb/policy.h"
+#include "upstream/upstream_connection.h"
 
 namespace portico::upstream {
 
@@ -20,6 +21,7 @@ struct HostEntry {
   HostState* state = nullptr;
   const std::string* sticky_id = nullptr;
   bool backup = false;
+  uint64_t key = 0;              // stable identity (lb::HostView::key)
   uint32_t active_requests = 0;  // this worker's exchanges on this host
 };
 
@@ -45,6 +47,13 @@ class ClusterRuntime {
   // count towards ejection; anything else resets the consecutive counters.
   void recordOutcome(int i, bool connect_failure, uint16_t status, uint64_t now_ms);
 
+  // Exchanges of this worker waiting for a connection slot (circuit breaker max_connections).
+  void addWaiter(UpstreamOwner* w) { waiters_.push_back(w); }
+  void removeWaiter(UpstreamOwner* w);
+  // Returns the first waiter (removed from the queue), or nullptr.
+  UpstreamOwner* popWaiter();
+  bool hasWaiters() const { return !waiters_.empty(); }
+
   HostEntry& host(int i) { return hosts_[static_cast<size_t>(i)]; }
   size_t size() const { return hosts_.size(); }
   const config::Cluster& config() const { return cfg_; }
@@ -59,6 +68,7 @@ class ClusterRuntime {
   std::unique_ptr<lb::Policy> policy_;
   std::vector<HostEntry> hosts_;
   std::vector<lb::HostView> views_;
+  std::vector<UpstreamOwner*> waiters_;
   uint64_t signature_ = ~0ull;  // availability+weights last given to policy_->rebuild
 };
 

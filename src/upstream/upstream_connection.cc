@@ -23,7 +23,6 @@ UpstreamConnection* UpstreamConnection::connect(event::Loop& loop, HostPool& poo
     return nullptr;
   }
   ++pool.active;
-  if (pool.stats) pool.stats->connections.fetch_add(1, std::memory_order_relaxed);
   return c;
 }
 
@@ -63,6 +62,7 @@ bool UpstreamConnection::park(buffer::BufferPool& bp) {
     return false;
   }
   --pool->active;
+  if (pool->stats) pool->stats->connections.fetch_sub(1, std::memory_order_relaxed);
   state = State::Idle;
   idle_bp_ = &bp;
   reused = true;

@@ -20,6 +20,8 @@ class UpstreamOwner {
   virtual void onUpstreamEvent() = 0;
   // Called when the upstream timer fires (connect or response timeout).
   virtual void onUpstreamTimeout() = 0;
+  // Called when a connection slot of the cluster may be free again (circuit breaker queue).
+  virtual void onSlotFree() {}
 };
 
 class UpstreamConnection : public event::IoHandler {
@@ -27,6 +29,8 @@ class UpstreamConnection : public event::IoHandler {
   enum class State : uint8_t { Connecting, Active, Idle, Closed };
 
   // Starts a non-blocking connect to pool's address. Returns nullptr (errno set) on failure.
+  // The caller has reserved a slot in pool.stats->connections (see adopt()); park() and close()
+  // of an active connection give it back.
   static UpstreamConnection* connect(event::Loop& loop, HostPool& pool);
 
   void onEvents(uint32_t events) override;
@@ -34,7 +38,7 @@ class UpstreamConnection : public event::IoHandler {
   // Parks the connection in its pool (idle timer armed). Returns false (and closes) if the pool
   // is full or the connection cannot be reused.
   bool park(buffer::BufferPool& bp);
-  // Takes an idle connection for a new exchange.
+  // Takes an idle connection for a new exchange (the caller reserved a connections slot).
   void adopt(UpstreamOwner* owner);
   // Closes the fd, returns buffers, leaves the pool and schedules deletion. With `abort`, sends
   // RST (SO_LINGER 0) so the backend never sees a truncated body as complete.

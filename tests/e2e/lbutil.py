@@ -15,7 +15,6 @@ import argparse
 import collections
 import http.client
 import json
-import os
 import signal
 import socket
 import socketserver
@@ -155,11 +154,19 @@ class CtlBackend:
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=self._err,
                                      stdin=subprocess.DEVNULL, start_new_session=True)
         deadline = time.monotonic() + timeout
-        while not port_accepts(self.port):
+        # Ours answering (not merely something listening on a port another test grabbed).
+        while not (port_accepts(self.port) and self._is_mine()):
             if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise E2EError("backend %s failed to start: %s" % (self.name, tail(errp)))
+                raise E2EError("backend %s failed to start on port %d: %s" % (
+                    self.name, self.port, tail(errp)))
             time.sleep(0.01)
         return self
+
+    def _is_mine(self):
+        try:
+            return self.stats().get("name") == self.name and self.proc.poll() is None
+        except (OSError, ValueError, http.client.HTTPException):
+            return False
 
     def kill(self):
         """SIGKILL: the port is closed at once (connections reset/closed by the kernel)."""
@@ -391,7 +398,10 @@ class _State:
         self.in_flight = 0
         self.max_in_flight = 0
         self.connections = 0
+        self.open = getattr(self, "open", 0)
+        self.max_open = self.open
         self.methods = collections.Counter()
+        self.health_last = None
 
 
 def _serve_main():
@@ -409,8 +419,7 @@ def _serve_main():
         def handle(self):
             sock = self.request
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            with st.lock:
-                st.connections += 1
+            self.counted = False  # counted at its first non-control request
             buf = b""
             try:
                 while True:
@@ -439,6 +448,9 @@ def _serve_main():
             except OSError:
                 pass
             finally:
+                if self.counted:
+                    with st.lock:
+                        st.open -= 1
                 try:
                     sock.close()
                 except OSError:
@@ -458,17 +470,28 @@ def _serve_main():
                         st.reset()
                         out = {"ok": True}
                     else:
-                        out = {"requests": st.requests, "health": st.health,
+                        out = {"name": a.name, "requests": st.requests, "health": st.health,
                                "in_flight": st.in_flight, "max_in_flight": st.max_in_flight,
                                "connections": st.connections, "methods": dict(st.methods),
+                               "open": st.open, "max_open": st.max_open,
+                               "health_last": st.health_last,
                                "status": st.status, "delay": st.delay}
                 body = json.dumps(out).encode()
                 sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
                              b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
                 return True
+            if not self.counted:
+                self.counted = True
+                with st.lock:
+                    st.connections += 1
+                    st.open += 1
+                    st.max_open = max(st.max_open, st.open)
             if hdrs.get("user-agent", "").startswith("portico-health"):
                 with st.lock:
                     st.health += 1
+                    st.health_last = {"method": method, "target": target,
+                                      "host": hdrs.get("host"),
+                                      "connection": hdrs.get("connection")}
                     status, body, delay = st.health_status, st.health_body, st.health_delay
                 if delay:
                     time.sleep(delay / 1000.0)
@@ -514,6 +537,3 @@ def _serve_main():
 
 if __name__ == "__main__":
     _serve_main()
-
-# Silence "imported but unused" for helpers re-exported to the test modules.
-_ = (os, wait_for)

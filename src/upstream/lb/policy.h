@@ -37,6 +37,10 @@ class Policy {
   // The set of available hosts or their weights changed (called before the next pick). Policies
   // with tables (hash) rebuild here; may allocate.
   virtual void rebuild(std::span<const HostView> hosts) { (void)hosts; }
+  // Gives each host a stable identity (a hash of its address), in host order, once before the
+  // first rebuild. Hash policies seed per-host state from it so that removing one host does not
+  // reshuffle the others (their indices shift, their keys do not).
+  virtual void setHostKeys(std::span<const uint64_t> keys) { (void)keys; }
   // A request to `host` finished after `latency_us` (least_time feeds its EWMA here).
   virtual void onResponse(int host, uint64_t latency_us, bool success) {
     (void)host;

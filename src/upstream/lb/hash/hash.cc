@@ -10,12 +10,30 @@ namespace {
 
 constexpr uint16_t kEmpty = MaglevHash::kMaxHosts;
 
-// A host's permutation depends only on its index (hosts keep their index for the policy's
-// life), so every worker builds the same table.
-void permutation(size_t index, uint32_t& offset, uint32_t& skip) {
-  uint64_t state = 0x6d61676c65760000ULL ^ index;  // "maglev"
+// A host's permutation of the table slots depends only on its seed, so every worker, and every
+// config generation that keeps the host, builds the same table.
+void permutation(uint64_t seed, uint32_t& offset, uint32_t& skip) {
+  uint64_t state = 0x6d61676c65760000ULL ^ seed;  // "maglev"
   offset = static_cast<uint32_t>(nextRandom(state) % MaglevHash::kTableSize);
   skip = static_cast<uint32_t>(nextRandom(state) % (MaglevHash::kTableSize - 1)) + 1;
+}
+
+// Largest weight among available hosts (0 when none).
+uint64_t maxWeight(std::span<const HostView> hosts) {
+  uint64_t m = 0;
+  for (const HostView& h : hosts) {
+    if (h.available) m = std::max<uint64_t>(m, h.weight);
+  }
+  return m;
+}
+
+// A host's weight in the table: quantized to 1..kWeightLevels relative to the largest, so only
+// changes of about 1/64 of the largest weight cost a rebuild; 0 when unavailable.
+uint32_t level(const HostView& h, uint64_t max_weight) {
+  if (!h.available) return 0;
+  if (max_weight == 0) return 1;  // weights below the documented minimum of 1
+  const uint64_t q = (uint64_t{h.weight} * MaglevHash::kWeightLevels + max_weight / 2) / max_weight;
+  return static_cast<uint32_t>(std::max<uint64_t>(q, 1));
 }
 
 }  // namespace
@@ -23,6 +41,7 @@ void permutation(size_t index, uint32_t& offset, uint32_t& skip) {
 MaglevHash::MaglevHash(size_t hosts) : round_robin_(hosts) {
   const size_t n = std::min<size_t>(hosts, kMaxHosts);
   table_.assign(kTableSize, kEmpty);
+  seed_.reserve(n);
   offset_.reserve(n);
   skip_.reserve(n);
   weight_.reserve(n);
@@ -31,40 +50,54 @@ MaglevHash::MaglevHash(size_t hosts) : round_robin_(hosts) {
   members_.reserve(n);
 }
 
+void MaglevHash::setHostKeys(std::span<const uint64_t> keys) {
+  keys_.assign(keys.begin(), keys.end());
+  built_ = false;  // permutations are recomputed from the keys at the next build
+}
+
+uint64_t MaglevHash::seedOf(size_t index) const {
+  if (index < keys_.size() && keys_[index] != 0) return keys_[index];
+  return (index + 1) * 0x9e3779b97f4a7c15ULL;
+}
+
 void MaglevHash::rebuild(std::span<const HostView> hosts) {
   round_robin_.rebuild(hosts);
   const size_t n = std::min<size_t>(hosts.size(), kMaxHosts);
   if (built_ && weight_.size() == n) {
+    const uint64_t max_weight = maxWeight(hosts.first(n));
     bool same = true;
-    for (size_t i = 0; i < n && same; ++i) {
-      same = weight_[i] == (hosts[i].available ? std::max<uint32_t>(hosts[i].weight, 1) : 0);
-    }
-    if (same) return;
+    for (size_t i = 0; i < n && same; ++i) same = weight_[i] == level(hosts[i], max_weight);
+    if (same) return;  // e.g. a slow-start step too small to change the table
   }
   build(hosts);
 }
 
 void MaglevHash::build(std::span<const HostView> hosts) {
   const size_t n = std::min<size_t>(hosts.size(), kMaxHosts);
-  for (size_t i = offset_.size(); i < n; ++i) {
-    uint32_t offset, skip;
-    permutation(i, offset, skip);
-    offset_.push_back(offset);
-    skip_.push_back(skip);
-  }
+  seed_.resize(n);
+  offset_.resize(n);
+  skip_.resize(n);
   weight_.resize(n);
   next_.resize(n);
   target_.resize(n);
   members_.clear();
-  uint64_t max_weight = 0;
+  const uint64_t largest = maxWeight(hosts.first(n));
+  uint64_t max_level = 0;
   for (size_t i = 0; i < n; ++i) {
-    weight_[i] = hosts[i].available ? std::max<uint32_t>(hosts[i].weight, 1) : 0;
+    weight_[i] = level(hosts[i], largest);
+    seed_[i] = seedOf(i);
     if (weight_[i] == 0) continue;
+    permutation(seed_[i], offset_[i], skip_[i]);
     members_.push_back(static_cast<uint32_t>(i));
     next_[i] = offset_[i];
     target_[i] = 0;
-    max_weight = std::max<uint64_t>(max_weight, weight_[i]);
+    max_level = std::max<uint64_t>(max_level, weight_[i]);
   }
+  // Take turns in seed order, not list order: the table then depends only on the set of
+  // (identity, weight), so reordering servers in the config changes nothing.
+  std::sort(members_.begin(), members_.end(), [&](uint32_t a, uint32_t b) {
+    return seed_[a] != seed_[b] ? seed_[a] < seed_[b] : a < b;
+  });
   std::fill(table_.begin(), table_.end(), kEmpty);
   built_ = true;
   if (members_.empty()) return;
@@ -74,7 +107,7 @@ void MaglevHash::build(std::span<const HostView> hosts) {
   for (uint64_t round = 1; filled < kTableSize; ++round) {
     for (const uint32_t m : members_) {
       if (round * weight_[m] < target_[m]) continue;
-      target_[m] += max_weight;
+      target_[m] += max_level;
       uint32_t c = next_[m];
       while (table_[c] != kEmpty) {
         c += skip_[m];

@@ -49,11 +49,17 @@ void LeastConn::sync(std::span<const HostView> hosts) {
   scale_.resize(n);
   key_.resize(n);
   observed_.resize(n);
-  uint64_t lcm = 1;
+  // While exact, lcm <= 2^20: 32-bit divisions (cheaper than 64-bit ones) suffice.
+  uint32_t lcm = 1;
+  bool exact = true;
   for (const HostView& h : hosts) {
-    if (h.available && lcm <= kMaxExactLcm) lcm = std::lcm(lcm, uint64_t{std::max(h.weight, 1u)});
+    const uint32_t w = std::max(h.weight, 1u);
+    // Most weights already divide the running lcm (equal or few distinct weights): skip gcd.
+    if (!h.available || !exact || lcm % w == 0) continue;
+    const uint64_t next = std::lcm(uint64_t{lcm}, uint64_t{w});
+    exact = next <= kMaxExactLcm;
+    lcm = static_cast<uint32_t>(std::min<uint64_t>(next, kMaxExactLcm));
   }
-  const bool exact = lcm <= kMaxExactLcm;
   for (size_t i = 0; i < n; ++i) {
     const HostView& h = hosts[i];
     const uint32_t w = std::max(h.weight, 1u);
@@ -77,21 +83,35 @@ int LeastConn::scan(std::span<const HostView> hosts) {
   size_t i = 0;
   float least = kInfinity;
 #if defined(__SSE2__)
-  // Four hosts (48 bytes) per step: three unaligned loads, then shuffles gather the four
-  // active_requests fields (dwords 1, 4, 7, 10). Scalar code makes GCC assemble the vector
-  // through the stack, which stalls on store forwarding.
-  static_assert(sizeof(HostView) == 12 && offsetof(HostView, active_requests) == 4);
+  // Four hosts per step, gathering the four active_requests fields with shuffles (scalar code
+  // makes GCC assemble the vector through the stack, which stalls on store forwarding).
+  static_assert(offsetof(HostView, active_requests) == 4);
+  static_assert(sizeof(HostView) == 12 || sizeof(HostView) >= 16);
   const __m128 one = _mm_set1_ps(1.0f);
+  const auto active4 = [h](size_t i) {
+    if constexpr (sizeof(HostView) == 12) {
+      // Three loads cover the four 12-byte records exactly (no read past the array).
+      const auto* p = reinterpret_cast<const __m128i*>(h + i);
+      const __m128 v0 = _mm_castsi128_ps(_mm_loadu_si128(p));              // w0 a0 f0 w1
+      const __m128 v1 = _mm_castsi128_ps(_mm_loadu_si128(p + 1));          // a1 f1 w2 a2
+      const __m128 v2 = _mm_castsi128_ps(_mm_loadu_si128(p + 2));          // f2 w3 a3 f3
+      const __m128 a01 = _mm_shuffle_ps(v0, v1, _MM_SHUFFLE(0, 0, 1, 1));  // a0 a0 a1 a1
+      const __m128 a23 = _mm_shuffle_ps(v1, v2, _MM_SHUFFLE(2, 2, 3, 3));  // a2 a2 a3 a3
+      return _mm_castps_si128(_mm_shuffle_ps(a01, a23, _MM_SHUFFLE(2, 0, 2, 0)));
+    } else {
+      // One load from the start of each record (inside it: records are >= 16 bytes).
+      const auto load = [h](size_t j) {
+        return _mm_loadu_si128(reinterpret_cast<const __m128i*>(h + j));
+      };
+      const __m128i wa01 = _mm_unpacklo_epi32(load(i), load(i + 1));      // w0 w1 a0 a1
+      const __m128i wa23 = _mm_unpacklo_epi32(load(i + 2), load(i + 3));  // w2 w3 a2 a3
+      return _mm_unpackhi_epi64(wa01, wa23);                              // a0 a1 a2 a3
+    }
+  };
   // Keys of hosts [i, i + 4).
   const auto keys4 = [&](size_t i) {
-    const auto* p = reinterpret_cast<const __m128i*>(h + i);
-    const __m128 v0 = _mm_castsi128_ps(_mm_loadu_si128(p));              // w0 a0 f0 w1
-    const __m128 v1 = _mm_castsi128_ps(_mm_loadu_si128(p + 1));          // a1 f1 w2 a2
-    const __m128 v2 = _mm_castsi128_ps(_mm_loadu_si128(p + 2));          // f2 w3 a3 f3
-    const __m128 a01 = _mm_shuffle_ps(v0, v1, _MM_SHUFFLE(0, 0, 1, 1));  // a0 a0 a1 a1
-    const __m128 a23 = _mm_shuffle_ps(v1, v2, _MM_SHUFFLE(2, 2, 3, 3));  // a2 a2 a3 a3
-    const __m128i active = _mm_castps_si128(_mm_shuffle_ps(a01, a23, _MM_SHUFFLE(2, 0, 2, 0)));
-    const __m128 k = _mm_mul_ps(_mm_add_ps(_mm_cvtepi32_ps(active), one), _mm_loadu_ps(scale + i));
+    const __m128 k =
+        _mm_mul_ps(_mm_add_ps(_mm_cvtepi32_ps(active4(i)), one), _mm_loadu_ps(scale + i));
     _mm_storeu_ps(key + i, k);
     return k;
   };

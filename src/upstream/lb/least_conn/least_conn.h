@@ -7,7 +7,7 @@
 // scales s = L / weight (L = lcm of the weights) so that (a + 1) / w compares like (a + 1) * s:
 // cross-multiplication done once per rebuild instead of a dependent multiply chain per pick. A
 // pick computes every host's key in one independent (vectorizable) pass, takes the minimum, and
-// finds its first occurrence in rotated order. Thread: owned by one worker.
+// finds its first occurrence in rotated order (SSE2 where available). Thread: owned by one worker.
 #include <cstddef>
 #include <cstdint>
 #include <span>

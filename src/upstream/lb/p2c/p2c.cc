@@ -39,7 +39,10 @@ uint32_t AvailableHosts::sample(uint64_t random, uint32_t count, int exclude, in
   }
   auto host = [&](uint32_t pos) { return list_[pos + (static_cast<int>(pos) >= skip)]; };
   if (k <= count) {
-    for (uint32_t p = 0; p < k; ++p) out[p] = host(p);
+    // Every candidate is taken: start at a random one so that ties (equal load) do not always
+    // go to the first host in the list.
+    const uint32_t start = k ? reduceRange(random, k) : 0;
+    for (uint32_t p = 0; p < k; ++p) out[p] = host((start + p) % k);
     return k;
   }
   uint64_t state = random;
@@ -83,10 +86,11 @@ int PowerOfTwoChoices::pick(std::span<const HostView> hosts, const PickContext& 
       const HostView& h = hosts[candidates[j]];
       stale |= !h.available;
       const uint64_t load = uint64_t{h.active_requests} + 1;
-      if (h.available && load * best_weight < best_load * h.weight) {
+      const uint64_t weight = std::max(h.weight, 1u);
+      if (h.available && load * best_weight < best_load * weight) {
         best = candidates[j];
         best_load = load;
-        best_weight = h.weight;
+        best_weight = weight;
       }
     }
     if (!stale) {

@@ -131,6 +131,19 @@ TEST_P(LbEveryPolicy, ClusterGrowsAndShrinksAcrossRebuilds) {
   for (int i = 0; i < 20; ++i) EXPECT_EQ(p->pick(hosts, ctx(i)), 0);
 }
 
+TEST_P(LbEveryPolicy, ZeroWeightsCountAsOne) {
+  std::vector<HostView> hosts(3);
+  for (auto& h : hosts) h.weight = 0;
+  auto p = make(hosts);
+  std::vector<int> count(3);
+  for (int i = 0; i < 300; ++i) {
+    const int h = p->pick(hosts, ctx(i));
+    ASSERT_GE(h, 0);
+    count[h]++;
+  }
+  for (int c : count) EXPECT_GT(c, 0);
+}
+
 INSTANTIATE_TEST_SUITE_P(Lb, LbEveryPolicy,
                          testing::Values("round_robin", "least_conn", "hash", "random", "p2c",
                                          "least_time"),

@@ -64,6 +64,49 @@ TEST(LbHash, WeightsShareTheTable) {
   EXPECT_NEAR(count[2], 30000, 600);
 }
 
+TEST(LbHash, ScaledWeightsGiveTheSameTable) {
+  // The integration multiplies weights by 100; only ratios matter.
+  std::vector<HostView> a(3), b(3);
+  for (uint32_t i = 0; i < 3; ++i) {
+    a[i].weight = i + 1;
+    b[i].weight = (i + 1) * 100;
+  }
+  MaglevHash ma(3), mb(3);
+  ma.rebuild(a);
+  mb.rebuild(b);
+  for (uint64_t k : keys(5000)) EXPECT_EQ(ma.pick(a, keyed(k)), mb.pick(b, keyed(k)));
+}
+
+TEST(LbHash, SmallWeightStepsKeepTheTable) {
+  // Slow start moves a weight a little at a time; steps under 1/64 of the largest weight
+  // (quantization) leave every key where it was.
+  std::vector<HostView> hosts(5);
+  for (auto& h : hosts) h.weight = 6400;
+  hosts[2].weight = 3200;
+  MaglevHash mh(hosts.size());
+  mh.rebuild(hosts);
+  const std::vector<uint64_t> ks = keys(5000);
+  std::vector<int> before;
+  for (uint64_t k : ks) before.push_back(mh.pick(hosts, keyed(k)));
+  for (int step = 0; step < 40; ++step) {
+    hosts[2].weight = 3200 + step;  // +39 < 100/2: rounds to the same level
+    mh.rebuild(hosts);
+  }
+  for (size_t i = 0; i < ks.size(); ++i) EXPECT_EQ(mh.pick(hosts, keyed(ks[i])), before[i]);
+  // A real change (half to full weight: 11% -> 20% of keys) moves keys, nearly all to host 2
+  // (Maglev is not perfectly minimal: a few move between other hosts).
+  hosts[2].weight = 6400;
+  mh.rebuild(hosts);
+  int moved = 0, to_host_2 = 0;
+  for (size_t i = 0; i < ks.size(); ++i) {
+    const int h = mh.pick(hosts, keyed(ks[i]));
+    moved += h != before[i];
+    to_host_2 += h != before[i] && h == 2;
+  }
+  EXPECT_GT(moved, 350);
+  EXPECT_GE(to_host_2 * 10, moved * 9);
+}
+
 TEST(LbHash, RemovingOneOfTenRemapsAtMostTwelvePercent) {
   std::vector<HostView> hosts(10);
   MaglevHash mh(hosts.size());
@@ -85,6 +128,45 @@ TEST(LbHash, RemovingOneOfTenRemapsAtMostTwelvePercent) {
   hosts[3].available = true;
   mh.rebuild(hosts);
   for (size_t i = 0; i < ks.size(); ++i) EXPECT_EQ(mh.pick(hosts, keyed(ks[i])), before[i]);
+}
+
+// Maps each key to the identity (host key) of the host it lands on, for a list of identities.
+std::vector<uint64_t> identityMapping(const std::vector<uint64_t>& ids,
+                                      const std::vector<uint64_t>& ks) {
+  std::vector<HostView> hosts(ids.size());
+  MaglevHash mh(hosts.size());
+  mh.setHostKeys(ids);
+  mh.rebuild(hosts);
+  std::vector<uint64_t> out;
+  for (uint64_t k : ks) out.push_back(ids[mh.pick(hosts, keyed(k))]);
+  return out;
+}
+
+std::vector<uint64_t> serverIds(int n) {
+  std::vector<uint64_t> ids;
+  for (int i = 0; i < n; ++i) ids.push_back(hashKey("10.0.0." + std::to_string(i) + ":80"));
+  return ids;
+}
+
+TEST(LbHash, RemovingAServerFromTheListKeepsTheOthers) {
+  // With host keys, deleting a server from the middle of the config (indices after it shift)
+  // moves about 1/N of the keys, not most of them.
+  const std::vector<uint64_t> ks = keys(100000);
+  const std::vector<uint64_t> ids = serverIds(10);
+  std::vector<uint64_t> fewer = ids;
+  fewer.erase(fewer.begin() + 3);
+  const std::vector<uint64_t> before = identityMapping(ids, ks);
+  const std::vector<uint64_t> after = identityMapping(fewer, ks);
+  int moved = 0;
+  for (size_t i = 0; i < ks.size(); ++i) moved += before[i] != after[i];
+  EXPECT_LE(moved, 12000);
+}
+
+TEST(LbHash, ReorderingTheListChangesNothing) {
+  const std::vector<uint64_t> ks = keys(20000);
+  const std::vector<uint64_t> ids = serverIds(7);
+  std::vector<uint64_t> reversed(ids.rbegin(), ids.rend());
+  EXPECT_EQ(identityMapping(ids, ks), identityMapping(reversed, ks));
 }
 
 TEST(LbHash, UnavailableBeforeRebuildMovesOnlyItsOwnKeys) {

@@ -70,6 +70,22 @@ TEST(LbRoundRobin, ReweightTakesEffectOnNextPick) {
   EXPECT_NEAR(count[1], 300, 2);
 }
 
+TEST(LbRoundRobin, SlowStartRampWithRebuildBeforeEveryPick) {
+  // The integration rebuilds whenever an effective weight moves, i.e. before every pick while a
+  // host ramps up: its share must follow the ramp.
+  std::vector<HostView> hosts = weighted({10000, 1000});
+  RoundRobin rr(hosts.size());
+  double expected = 0;
+  int got = 0;
+  for (int i = 0; i < 20000; ++i) {
+    hosts[1].weight = 1000 + static_cast<uint32_t>(i * 9000 / 20000);  // 10% -> 100%
+    rr.rebuild(hosts);
+    expected += hosts[1].weight / double(hosts[0].weight + hosts[1].weight);
+    got += rr.pick(hosts, {}) == 1;
+  }
+  EXPECT_NEAR(got, expected, expected * 0.01);
+}
+
 TEST(LbRoundRobin, WeightChangeWithoutRebuildIsNoticed) {
   std::vector<HostView> hosts = weighted({1, 1});
   RoundRobin rr(hosts.size());
@@ -114,6 +130,28 @@ TEST(LbRoundRobin, HundredHostsEachPickedOncePerRound) {
   std::vector<int> count(100);
   for (int i = 0; i < 1000; ++i) count[rr.pick(hosts, {})]++;
   for (int c : count) EXPECT_EQ(c, 10);
+}
+
+TEST(LbRoundRobin, MatchesNginxReferenceOverManyHosts) {
+  // nginx's loop, verbatim in spirit, over 37 hosts (SIMD body and tails) with mixed weights.
+  std::vector<HostView> hosts(37);
+  for (size_t i = 0; i < hosts.size(); ++i) hosts[i].weight = 1 + static_cast<uint32_t>(i * 7 % 10);
+  hosts[3].available = hosts[20].available = false;
+  RoundRobin rr(hosts.size());
+  rr.rebuild(hosts);
+  std::vector<int64_t> current(hosts.size());
+  for (int n = 0; n < 5000; ++n) {
+    int best = -1;
+    int64_t total = 0;
+    for (size_t i = 0; i < hosts.size(); ++i) {
+      if (!hosts[i].available) continue;
+      current[i] += hosts[i].weight;
+      total += hosts[i].weight;
+      if (best < 0 || current[i] > current[best]) best = static_cast<int>(i);
+    }
+    current[best] -= total;
+    ASSERT_EQ(rr.pick(hosts, {}), best) << n;
+  }
 }
 
 }  // namespace
