@@ -56,7 +56,18 @@ ordered_json serversJson(const ClusterStatus& c) {
 }
 
 ordered_json clusterJson(const ClusterStatus& c) {
-  return ordered_json{{"name", c.name}, {"policy", c.policy}, {"servers", serversJson(c)}};
+  return ordered_json{{"name", c.name},
+                      {"policy", c.policy},
+                      {"servers", serversJson(c)},
+                      {"counters",
+                       {{"active_requests", c.active_requests},
+                        {"connections_in_use", c.connections_in_use},
+                        {"pending", c.pending},
+                        {"overflow_requests", c.overflow_requests},
+                        {"overflow_connections", c.overflow_connections},
+                        {"retries", c.retries},
+                        {"retry_budget_exhausted", c.retry_budget_exhausted},
+                        {"no_server", c.no_server}}}};
 }
 
 // True when `a` and `b` name the same server: equal text, or equal once parsed ("localhost:80"

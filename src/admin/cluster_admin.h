@@ -27,6 +27,15 @@ struct ClusterStatus {
   std::string name;
   std::string policy;
   std::vector<ServerStatus> servers;
+  // Cluster counters (upstream::ClusterStats), summed over workers.
+  int64_t active_requests = 0;
+  int64_t connections_in_use = 0;
+  int64_t pending = 0;
+  uint64_t overflow_requests = 0;     // 503 by circuit_breaker.max_requests
+  uint64_t overflow_connections = 0;  // 503 by max_connections / max_pending
+  uint64_t retries = 0;
+  uint64_t retry_budget_exhausted = 0;
+  uint64_t no_server = 0;  // 503 because no server was available
 };
 
 class ClusterAdmin {

@@ -130,15 +130,16 @@ void DownstreamConnection::startExchange() {
     return;
   }
   // Circuit breaker: requests in flight to the cluster.
+  // Reserve first (fetch_add), so two workers cannot both take the last slot.
   upstream::ClusterStats& st = cluster_->stats();
+  int64_t active = st.active_requests.fetch_add(1, std::memory_order_relaxed) + 1;
   if (cc.circuit_breaker.max_requests &&
-      st.active_requests.load(std::memory_order_relaxed) >=
-          static_cast<int64_t>(cc.circuit_breaker.max_requests)) {
+      active > static_cast<int64_t>(cc.circuit_breaker.max_requests)) {
+    st.active_requests.fetch_sub(1, std::memory_order_relaxed);
     st.overflow_requests.fetch_add(1, std::memory_order_relaxed);
     respondError(503);
     return;
   }
-  st.active_requests.fetch_add(1, std::memory_order_relaxed);
   cluster_counted_ = true;
 
   websocket_ = heads_->req.upgrade_websocket;

@@ -16,6 +16,15 @@ std::vector<admin::ClusterStatus> Server::clusters() {
     admin::ClusterStatus cs;
     cs.name = ci.config->name;
     cs.policy = ci.config->lb.policy;
+    const upstream::ClusterStats& cst = *ci.stats;
+    cs.active_requests = cst.active_requests.load();
+    cs.connections_in_use = cst.connections.load();
+    cs.pending = cst.pending.load();
+    cs.overflow_requests = cst.overflow_requests.load();
+    cs.overflow_connections = cst.overflow_connections.load();
+    cs.retries = cst.retries.load();
+    cs.retry_budget_exhausted = cst.retry_budget_exhausted.load();
+    cs.no_server = cst.no_host.load();
     for (const auto& h : ci.hosts) {
       const upstream::HostState& st = *h.state;
       admin::ServerStatus s;

@@ -305,8 +305,9 @@ def burst(port, n, target="/"):
 def test_circuit_breaker_max_requests(procs):
     slow = ctl_backend(procs, "slow", delay_ms=500)
     port = free_port()
+    aport = free_port()
     procs.portico(lb_config(port, {"servers": [slow.addr],
-                                   "circuit_breaker": {"max_requests": 2}}))
+                                   "circuit_breaker": {"max_requests": 2}}, admin_port=aport))
     res = burst(port, 10)
     ok = [t for s, t in res if s == 200]
     rejected = [t for s, t in res if s == 503]
@@ -315,6 +316,9 @@ def test_circuit_breaker_max_requests(procs):
     assert all(t < 0.1 for t in rejected), ("rejections must be immediate", res)
     assert all(t >= 0.45 for t in ok), res
     assert slow.stats()["max_in_flight"] <= 2, slow.stats()
+    # The rejections are counted and visible in the admin API.
+    counters = Admin(aport).cluster("web")["counters"]
+    assert counters["overflow_requests"] == 8, counters
     # Once they are done, requests pass again.
     assert get(port, "/").status == 200
 
