@@ -26,6 +26,8 @@ class BodyForwarder {
   void setMaxPayload(uint64_t max) { max_payload_ = max; }
   bool tooLarge() const { return too_large_; }
   bool done() const { return done_; }
+  // Bytes of a Content-Length body not yet sent.
+  uint64_t remaining() const { return remaining_; }
   bool error() const { return error_; }
   const char* errorText() const { return error_text_; }
   http1::BodyFraming framing() const { return framing_; }

@@ -1,5 +1,6 @@
 #include "proxy/downstream_connection.h"
 
+#include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -20,6 +21,11 @@ using http1::ParseState;
 namespace {
 constexpr uint32_t kLingerMs = 2000;
 const http1::Limits kResponseLimits{65536, 32768, http1::kMaxHeaders};
+// Bodies at least this large (beyond what was read with the head) are spliced.
+constexpr uint64_t kSpliceMinBytes = 32 * 1024;
+// Reads while waiting for a response head are small, so a large body stays in the kernel and
+// can be spliced.
+constexpr uint32_t kHeadReadBytes = 4096;
 }  // namespace
 
 const char* DownstreamConnection::stateName(State s) {
@@ -129,7 +135,7 @@ bool DownstreamConnection::readClient() {
   uint32_t space;
   char* p = in_.writable(worker_.buffers(), space);
   if (space == 0) return false;
-  ssize_t n = ::read(fd_, p, space);
+  ssize_t n = ::recv(fd_, p, space, 0);
   if (n > 0) {
     in_.commit(static_cast<uint32_t>(n));
     if (static_cast<uint32_t>(n) < space && !rdhup_) can_read_ = false;
@@ -158,7 +164,9 @@ bool DownstreamConnection::readUpstream() {
   uint32_t space;
   char* p = u->in.writable(worker_.buffers(), space);
   if (space == 0) return false;
-  ssize_t n = ::read(u->fd, p, space);
+  if (!resp_head_done_ && state_ == State::Exchange && space > kHeadReadBytes)
+    space = kHeadReadBytes;
+  ssize_t n = ::recv(u->fd, p, space, 0);
   if (n > 0) {
     u->in.commit(static_cast<uint32_t>(n));
     if (static_cast<uint32_t>(n) < space && !u->rdhup) u->can_read = false;
@@ -375,8 +383,12 @@ void DownstreamConnection::stepExchange() {
     if (progress) redo_ = true;
     return;
   }
-  // Response body to the client.
-  if (dechunk_) {
+  // Response body to the client. Large Content-Length bodies are spliced (socket -> pipe ->
+  // socket, no copy through user space) once the head and any body bytes already read are out.
+  bool splicing = splice_ && u->in.empty() && out_.empty();
+  if (splicing) {
+    if (spliceBody()) progress = true;
+  } else if (dechunk_) {
     if (dechunkToClient()) progress = true;
   } else if (pipe(u->in, heads_->resp_body, fd_, out_, can_write_, client_error_)) {
     progress = true;
@@ -397,13 +409,13 @@ void DownstreamConnection::stepExchange() {
     return;
   }
   if (!heads_->resp_body.done()) {
-    if (readUpstream())
+    if (!splicing && !splice_ && readUpstream()) {
       progress = true;
-    else if (u->eof) {
+    } else if (u->eof && u->in.empty() && pipe_bytes_ == 0) {
       heads_->resp_body.sourceClosed();
-      if (heads_->resp_body.done())
+      if (heads_->resp_body.done()) {
         progress = true;
-      else {
+      } else {
         // Truncated response: the client must not mistake it for a complete one.
         log::warn("upstream {} closed mid-response", host_->text);
         endExchangeResources(true);
@@ -414,6 +426,69 @@ void DownstreamConnection::stepExchange() {
     if (progress) worker_.loop().timers().arm(u->timer, response_ms_);
   }
   if (progress) redo_ = true;
+}
+
+bool DownstreamConnection::spliceBody() {
+  upstream::UpstreamConnection* u = up_;
+  BodyForwarder& body = heads_->resp_body;
+  if (pipe_[0] < 0 && !worker_.acquirePipe(pipe_, pipe_cap_)) {
+    splice_ = false;  // no pipe available: fall back to the copying path
+    return false;
+  }
+  bool progress = false;
+  for (;;) {
+    bool moved = false;
+    if (pipe_bytes_ && can_write_) {
+      ssize_t n =
+          ::splice(pipe_[0], nullptr, fd_, nullptr, pipe_bytes_, SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+      if (n > 0) {
+        if (static_cast<uint32_t>(n) < pipe_bytes_) can_write_ = false;
+        pipe_bytes_ -= static_cast<uint32_t>(n);
+        body.sent(static_cast<uint32_t>(n));
+        moved = true;
+      } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        can_write_ = false;
+      } else if (n < 0 && errno != EINTR) {
+        client_error_ = true;
+        return progress;
+      }
+    }
+    uint64_t unread = body.remaining() - pipe_bytes_;
+    if (unread && pipe_bytes_ < pipe_cap_ && u->can_read && !u->eof) {
+      uint64_t len = pipe_cap_ - pipe_bytes_;
+      if (unread < len) len = unread;
+      ssize_t n = ::splice(u->fd, nullptr, pipe_[1], nullptr, static_cast<size_t>(len),
+                           SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+      // A short splice does not mean the socket is drained (the pipe can run out of slots
+      // before bytes), and EAGAIN is ambiguous while the pipe holds data (pipe full or socket
+      // empty): only EAGAIN into an empty pipe proves the socket empty. Otherwise we retry
+      // after the client drains the pipe.
+      if (n > 0) {
+        pipe_bytes_ += static_cast<uint32_t>(n);
+        moved = true;
+      } else if (n == 0) {
+        u->eof = true;
+        u->can_read = false;
+      } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        if (pipe_bytes_ == 0) u->can_read = false;
+      } else if (errno != EINTR) {
+        u->eof = true;
+        u->error = true;
+        u->can_read = false;
+      }
+    }
+    if (!moved) break;
+    progress = true;
+  }
+  return progress;
+}
+
+void DownstreamConnection::releasePipe() {
+  if (pipe_[0] < 0) return;
+  // A pipe still holding bytes of an aborted body cannot be reused.
+  worker_.releasePipe(pipe_, pipe_cap_, pipe_bytes_ == 0);
+  pipe_[0] = pipe_[1] = -1;
+  pipe_bytes_ = 0;
 }
 
 bool DownstreamConnection::dechunkToClient() {
@@ -475,6 +550,8 @@ void DownstreamConnection::startResponse() {
   up_->in.consume(static_cast<uint32_t>(heads_->resp.head_length));
   heads_->resp_body.start(framing, heads_->resp.content_length);
   resp_started_ = true;
+  splice_ = framing == BodyFraming::ContentLength && !dechunk_ &&
+            heads_->resp.content_length >= up_->in.size() + kSpliceMinBytes;
   if (framing == BodyFraming::Tunnel) {
     logExchange();
     state_ = State::Tunnel;
@@ -486,6 +563,8 @@ void DownstreamConnection::finishExchange() {
   if (!request_complete) keep_alive_ = false;
   logExchange();
   endExchangeAccounting();
+  releasePipe();
+  splice_ = false;
   if (up_) {
     if (upstream_reusable_ && request_complete && up_->in.empty() && !up_->eof && !up_->error) {
       ++up_->exchanges;
@@ -731,6 +810,7 @@ void DownstreamConnection::close() {
     gen_ = nullptr;
   }
   state_ = State::Closed;
+  releasePipe();
   timer_.cancel();
   worker_.removeDrainListener(this);
   ::close(fd_);

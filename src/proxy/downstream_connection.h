@@ -56,6 +56,9 @@ class DownstreamConnection final : public event::IoHandler,
   bool pipe(buffer::Buffer& src, BodyForwarder& fwd, int dst_fd, buffer::Buffer& dst_out,
             bool& dst_can_write, bool& dst_error);
   bool dechunkToClient();
+  // Moves Content-Length body bytes upstream socket -> pipe -> client socket with splice(2).
+  bool spliceBody();
+  void releasePipe();
 
   // exchange_upstream.cc: routing, host choice, attempts, retries, accounting.
   void startExchange();
@@ -145,6 +148,10 @@ class DownstreamConnection final : public event::IoHandler,
   bool retry_ok_ = false;
   bool websocket_ = false;
   bool response_timer_armed_ = false;
+  bool splice_ = false;  // this response's body goes through pipe_ (see spliceBody)
+  int pipe_[2] = {-1, -1};
+  uint32_t pipe_bytes_ = 0;
+  uint32_t pipe_cap_ = 0;
   uint16_t status_ = 0;
   uint32_t connect_ms_ = 5000;
   uint32_t response_ms_ = 60000;

@@ -137,6 +137,11 @@ class Worker {
     else
       delete h;
   }
+  // Pipes for splice(2), pooled per worker. acquirePipe() fills fds (read, write) and the
+  // pipe's capacity; false when no pipe can be made. releasePipe() keeps a clean pipe for reuse
+  // (`reusable`) or closes it.
+  bool acquirePipe(int fds[2], uint32_t& capacity);
+  void releasePipe(int fds[2], uint32_t capacity, bool reusable);
   // Per-worker random numbers (load balancing, backoff jitter).
   uint64_t random() {
     rng_ ^= rng_ << 13;
@@ -164,6 +169,11 @@ class Worker {
   DrainListener* drain_head_ = nullptr;
   uint64_t connections_ = 0;
   std::vector<std::unique_ptr<ParsedHeads>> free_heads_;
+  struct PipePair {
+    int r, w;
+    uint32_t capacity;
+  };
+  std::vector<PipePair> free_pipes_;
   uint64_t rng_ = 0x9E3779B97F4A7C15ull;
   bool draining_ = false;
   std::atomic<bool> finished_{false};
