@@ -1,6 +1,8 @@
 #include "proxy/downstream_connection.h"
 
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -195,7 +197,10 @@ bool DownstreamConnection::flushOut() {
       client_error_ = true;
     return false;
   }
-  if (static_cast<uint32_t>(n) < out_.size()) can_write_ = false;
+  if (static_cast<uint32_t>(n) < out_.size()) {
+    can_write_ = false;
+    ensureNoDelay();
+  }
   out_.consume(static_cast<uint32_t>(n));
   return n > 0;
 }
@@ -393,6 +398,7 @@ void DownstreamConnection::stepExchange() {
   } else if (pipe(u->in, heads_->resp_body, fd_, out_, can_write_, client_error_)) {
     progress = true;
   }
+  if (!can_write_) ensureNoDelay();
   if (heads_->resp_body.error()) {
     log::warn("invalid response body from {}: {}", host_->text, heads_->resp_body.errorText());
     endExchangeResources(true);
@@ -481,6 +487,13 @@ bool DownstreamConnection::spliceBody() {
     progress = true;
   }
   return progress;
+}
+
+void DownstreamConnection::ensureNoDelay() {
+  if (nodelay_) return;
+  nodelay_ = true;
+  int one = 1;
+  setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
 void DownstreamConnection::releasePipe() {
@@ -585,6 +598,7 @@ void DownstreamConnection::finishExchange() {
     return;
   }
   state_ = State::WaitHead;
+  ensureNoDelay();  // entering keep-alive, as nginx's tcp_nodelay
   head_has_newline_ = !in_.empty();
   const config::Config& cfg = *worker_.current()->snapshot->config;
   if (in_.empty())

@@ -59,6 +59,10 @@ class DownstreamConnection final : public event::IoHandler,
   // Moves Content-Length body bytes upstream socket -> pipe -> client socket with splice(2).
   bool spliceBody();
   void releasePipe();
+  // Sets TCP_NODELAY once: when the connection enters keep-alive, or a write to the client is
+  // partial (Nagle would hold the tail until the client's delayed ACK, up to 40 ms). A
+  // one-request connection never pays the syscall.
+  void ensureNoDelay();
 
   // exchange_upstream.cc: routing, host choice, attempts, retries, accounting.
   void startExchange();
@@ -106,6 +110,7 @@ class DownstreamConnection final : public event::IoHandler,
   bool can_read_ = false;
   bool can_write_ = false;
   bool rdhup_ = false;
+  bool nodelay_ = false;
   bool client_eof_ = false;
   bool client_error_ = false;
   bool in_drive_ = false;

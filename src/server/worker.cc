@@ -26,7 +26,9 @@ void ListenerSocket::close() {
 }
 
 void ListenerSocket::onEvents(uint32_t) {
-  for (int i = 0; i < 64 && fd_ >= 0; ++i) {
+  // One connection per readiness event, like nginx's default (multi_accept off): the listener
+  // is level-triggered, so a backlog is reported again, and no accept ends in EAGAIN.
+  while (fd_ >= 0) {
     net::Address peer;
     peer.len = sizeof peer.ss;
     int fd = ::accept4(fd_, reinterpret_cast<sockaddr*>(&peer.ss), &peer.len,
@@ -36,11 +38,8 @@ void ListenerSocket::onEvents(uint32_t) {
       if (errno != EAGAIN && errno != EWOULDBLOCK) log::warn("accept: {}", std::strerror(errno));
       return;
     }
-    // Responses go out in a few large writes; Nagle would hold back each one's tail segment
-    // until the client's delayed ACK (up to 40 ms).
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     proxy::DownstreamConnection::create(worker_, *this, fd, peer);
+    return;
   }
 }
 
