@@ -3,7 +3,7 @@
 # Idempotent: skips apt entirely when everything is already present.
 set -euo pipefail
 PKGS=(
-  build-essential g++ cmake ninja-build pkg-config clang clang-format
+  build-essential g++ cmake ninja-build pkg-config clang clang-format libclang-rt-14-dev
   libyaml-cpp-dev libfmt-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev
   curl wrk nginx-light haproxy nghttp2-client
   python3 python3-pytest python3-h2 python3-websockets
