@@ -188,7 +188,7 @@ int DownstreamConnection::pickHost(int exclude) {
   upstream::lb::PickContext ctx;
   ctx.exclude = exclude;
   ctx.random = worker_.random();
-  if (lb.policy == "hash") {
+  if (cluster_->usesHash()) {
     std::string_view key;
     switch (lb.key_source) {
       case config::LoadBalancing::KeySource::Ip:

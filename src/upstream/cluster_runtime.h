@@ -57,6 +57,8 @@ class ClusterRuntime {
   HostEntry& host(int i) { return hosts_[static_cast<size_t>(i)]; }
   size_t size() const { return hosts_.size(); }
   const config::Cluster& config() const { return cfg_; }
+  // True when the policy picks by the request's hash key (so the caller computes it).
+  bool usesHash() const { return policy_ && policy_->usesHash(); }
   ClusterStats& stats() { return *stats_; }
 
  private:

@@ -37,6 +37,8 @@ class Policy {
   // The set of available hosts or their weights changed (called before the next pick). Policies
   // with tables (hash) rebuild here; may allocate.
   virtual void rebuild(std::span<const HostView> hosts) { (void)hosts; }
+  // True when pick() uses PickContext::hash (the caller then extracts and hashes the key).
+  virtual bool usesHash() const { return false; }
   // Gives each host a stable identity (a hash of its address), in host order, once before the
   // first rebuild. Hash policies seed per-host state from it so that removing one host does not
   // reshuffle the others (their indices shift, their keys do not).

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "config/config.h"
+#include "config_test_util.h"
 
 namespace portico::config {
 namespace {
@@ -51,14 +52,7 @@ clusters:
     servers: [127.0.0.1:9001]
 )";
 
-std::string errorOf(const std::string& yaml) {
-  try {
-    loadConfigText(yaml, "t.yaml");
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using portico::config::testing::errorOf;
 
 TEST(ConfigLoader, FullExampleLoads) {
   auto c = loadConfigText(kFullExample, "full.yaml");

@@ -9,6 +9,7 @@
 
 #include "config/config.h"
 #include "config/loader.h"
+#include "config_test_util.h"
 
 namespace portico::config {
 namespace {
@@ -80,14 +81,7 @@ clusters:
     servers: [127.0.0.1:9001]
 )";
 
-std::string errorOf(const std::string& yaml) {
-  try {
-    loadConfigText(yaml, "t.yaml");
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using portico::config::testing::errorOf;
 
 // kBase with `keys` appended to its cluster.
 std::string withCluster(const std::string& keys) {

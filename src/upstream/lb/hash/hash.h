@@ -41,6 +41,7 @@ class MaglevHash final : public Policy {
   // Rebuilds the table over the available hosts and their quantized weights; skipped when
   // neither changed. Costs about 1 ms for 100 hosts.
   void rebuild(std::span<const HostView> hosts) override;
+  bool usesHash() const override { return true; }
   // Seeds each host's permutation from its stable key instead of its index, and fills the
   // table in key order, so the table depends only on the set of (key, weight): removing a host
   // (which shifts the indices of the hosts after it) or reordering the config only remaps what
