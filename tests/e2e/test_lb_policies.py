@@ -69,10 +69,13 @@ def test_random_equal_weights_balanced(procs):
 
 @pytest.mark.parametrize("lb", ["p2c", {"policy": "p2c", "choices": 3}])
 def test_p2c_balanced(procs, lb):
+    # One request in flight at a time: every pick sees equal loads, so the shares measure how
+    # fairly ties are broken. (With concurrent requests p2c rightly favours whichever backend
+    # happens to answer faster on a busy machine; test_p2c_avoids_slow_backend covers that.)
     bs = start_echos(procs, 3)
     port = free_port()
     procs.portico(lb_config(port, {"servers": [b.addr for b in bs], "lb": lb}))
-    load = Load(port, threads=4, total=3000).run()
+    load = Load(port, threads=1, total=3000).run()
     assert not load.failures(), load.failures()[:5]
     sh = shares(load.count(), [b.name for b in bs])
     for n, s in sh.items():
