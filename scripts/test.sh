@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 ./scripts/install_deps.sh
 ./scripts/build.sh
 ./scripts/check_format.sh
+./scripts/install_geo_db.sh
 echo "== unit tests"
 ./build/unit_tests --gtest_brief=1
 echo "== fuzzers (short run)"

@@ -6,6 +6,7 @@
 #include "config/config.h"
 #include "core/log.h"
 #include "proxy/snapshot.h"
+#include "router/route_check.h"
 #include "server/server.h"
 
 namespace {
@@ -69,6 +70,8 @@ int main(int argc, char** argv) {
     try {
       auto cfg = portico::config::loadConfigFile(config);
       portico::proxy::buildSnapshot(cfg);
+      for (const std::string& w : portico::router::checkRoutes(*cfg))
+        std::fprintf(stderr, "warning: %s\n", w.c_str());
     } catch (const std::exception& e) {
       std::fprintf(stderr, "%s\n", e.what());
       return 1;

@@ -8,23 +8,81 @@
 #include <string>
 #include <vector>
 
+namespace portico::router {
+struct Condition;   // router/condition.h
+class GeoDatabase;  // router/match/geo_database.h
+}  // namespace portico::router
+
 namespace portico::config {
 
+// What a route matches (docs/routing.md). `host` and `path_prefix`/`path` are the keys the
+// router indexes and ranks by; everything else is in `condition`, evaluated only on routes
+// whose keys match.
 struct RouteMatch {
   std::string host;               // "" = any; "api.example.com" exact; "*.example.com" suffix
   std::string path_prefix = "/";  // longest prefix wins
+  std::string path;               // exact path; "" = none (then path_prefix applies)
+  std::shared_ptr<const router::Condition> condition;  // other conditions; null = none
 };
 
 struct Route {
   RouteMatch match;
   std::string cluster;                // must name a cluster
   bool retry_non_idempotent = false;  // YAML `retry_non_idempotent`: allow retrying POST etc.
+  std::string location;               // "FILE:LINE:COLUMN" of the route, for messages
+};
+
+// `geoip:` the MaxMind-format database that country/continent conditions use.
+struct GeoIp {
+  std::string database;                               // "" = none
+  std::shared_ptr<const router::GeoDatabase> handle;  // opened at load; null = none
+};
+
+// One certificate of a TLS listener: a PEM chain (leaf first) and its private key. The names
+// it serves by SNI come from the certificate (subjectAltName DNS entries, exact or "*.").
+struct TlsCertificate {
+  std::string cert_file;
+  std::string key_file;
+  std::string ocsp_file;  // DER OCSP response stapled for this certificate; "" = none
+  bool operator==(const TlsCertificate&) const = default;
+};
+
+// `tls:` on a listener. Absent = plain TCP.
+struct ListenerTls {
+  bool enabled = false;
+  std::vector<TlsCertificate> certificates;  // the first one is the default (no/unknown SNI)
+  std::string policy = "intermediate";       // Mozilla "intermediate" (TLS 1.2+) or "modern"
+  std::vector<std::string> alpn = {"http/1.1"};
+  bool session_tickets = true;
+  uint32_t ticket_rotation_ms = 3600000;  // a new ticket key this often; two old ones decrypt
+  uint32_t session_cache_size = 20480;    // server-side session cache entries; 0 = off
+  enum class ClientAuth { None, Optional, Required };
+  ClientAuth client_auth = ClientAuth::None;
+  std::string client_ca_file;       // CAs that sign accepted client certificates
+  uint32_t reload_check_ms = 5000;  // certificate/key/OCSP files are re-read when they change
+  bool operator==(const ListenerTls&) const = default;
+};
+
+// `hsts:` on a listener or route: adds Strict-Transport-Security to responses.
+struct Hsts {
+  bool enabled = false;
+  uint32_t max_age_s = 31536000;
+  bool include_subdomains = false;
+  bool preload = false;
 };
 
 struct Listener {
   std::string name;
   std::string address;  // "127.0.0.1:8080", "[::1]:8080", ":8080" (= 0.0.0.0)
   std::vector<Route> routes;
+  ListenerTls tls;
+  Hsts hsts;
+  // `redirect_https: PORT` on a plain listener: every request gets a 301 to https://host:PORT
+  // (443 omitted from the URL). 0 = off.
+  uint16_t redirect_https_port = 0;
+  // `client_cert_header:` with tls.client_auth, the verified client subject goes upstream
+  // in this request header ("" = not sent). Any such header from the client is removed.
+  std::string client_cert_header = "X-Client-Cert-Subject";
 };
 
 struct Server {
@@ -97,8 +155,20 @@ struct CircuitBreaker {
   uint32_t max_requests = 0;     // requests in flight per cluster
 };
 
+// `tls:` on a cluster: TLS to its servers. Absent = plain TCP.
+struct ClusterTls {
+  bool enabled = false;
+  std::string sni;        // "" = the server's host name (no SNI for IP addresses)
+  bool verify = true;     // turning verification off must be explicit (verify: false)
+  std::string ca_file;    // "" = the system store
+  std::string cert_file;  // client certificate (mTLS to the servers); "" = none
+  std::string key_file;
+  std::vector<std::string> alpn = {"http/1.1"};
+};
+
 struct Cluster {
   std::string name;
+  ClusterTls tls;
   std::vector<Server> servers;
   uint32_t connect_timeout_ms = 5000;    // upstream connect -> 504 when exceeded
   uint32_t response_timeout_ms = 60000;  // wait for response head / between reads -> 504
@@ -125,6 +195,17 @@ struct AccessLog {
   Format format = Format::Combined;
 };
 
+// `request_id:` the identity of each exchange, for logs and tracing.
+struct RequestId {
+  bool enabled = true;
+  std::string header = "X-Request-ID";
+  // When the client's own id is kept (if well-formed): from trusted_proxies only, always, never.
+  enum class Keep { Trusted, Always, Never };
+  Keep keep_incoming = Keep::Trusted;
+  bool response_header = true;  // the id is also sent back to the client
+  bool trace_context = true;    // W3C traceparent: propagate a valid one, else start a trace
+};
+
 struct Limits {
   uint32_t max_request_line = 8192;   // -> 414
   uint32_t max_header_bytes = 16384;  // -> 431
@@ -145,9 +226,11 @@ struct Config {
   std::vector<Listener> listeners;
   std::vector<Cluster> clusters;
   AccessLog access_log;
+  RequestId request_id;
   std::string error_log_level = "info";  // debug, info, warn, error
   Limits limits;
   Timeouts timeouts;
+  GeoIp geoip;
   std::vector<std::string> trusted_proxies;  // CIDRs whose X-Forwarded-*/Forwarded are kept
   bool server_header = true;                 // false hides "Server: portico" on our responses
   std::string via_name = "portico";          // pseudonym used in Via

@@ -14,6 +14,7 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "config/address.h"
@@ -21,6 +22,9 @@
 #include "config/suggest.h"
 #include "config/units.h"
 #include "net/cidr.h"
+#include "router/condition_factory.h"
+#include "router/expr_parser.h"
+#include "router/route_keys.h"
 #include "upstream/lb/policy.h"
 
 namespace portico::config {
@@ -36,6 +40,14 @@ constexpr uint64_t kMaxRiseFall = 1000;
 constexpr uint64_t kMaxConsecutive = 1000000;
 constexpr uint64_t kMaxRetries = 10;
 constexpr uint64_t kMaxLimit = 100000000;  // circuit breaker limits, budget min_concurrency
+
+constexpr uint64_t kMaxSessionCache = 1 << 24;
+constexpr uint32_t kMinTicketRotationMs = 60000;
+constexpr uint64_t kMaxHstsAgeS = 10ull * 366 * 86400;
+constexpr uint32_t kMinPreloadAgeS = 31536000;
+
+// ALPN protocol ids portico speaks (tls.alpn on listeners and clusters).
+constexpr std::string_view kAlpnProtocols[] = {"h2", "http/1.1"};
 
 // retry.retry_on values.
 constexpr std::string_view kRetryConditions[] = {"connect-failure", "reset", "502", "503", "504",
@@ -120,6 +132,20 @@ bool isToken(std::string_view s) {
 // True when `s` has no control characters, spaces or DEL (safe inside a request line/header).
 bool isVisible(std::string_view s) {
   return std::none_of(s.begin(), s.end(), [](unsigned char ch) { return ch <= ' ' || ch == 0x7f; });
+}
+
+// True for a DNS host name (lowercase labels of letters, digits, '-' and '_', dot-separated) that
+// is not an IPv4 literal: what may be sent as SNI (RFC 6066 section 3).
+bool isDnsName(std::string_view s) {
+  if (s.empty() || s.size() > 253 || s.front() == '.' || s.back() == '.') return false;
+  if (s.find("..") != std::string_view::npos) return false;
+  const bool charset = std::all_of(s.begin(), s.end(), [](char ch) {
+    return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' ||
+           ch == '_';
+  });
+  const bool ipv4 = std::all_of(s.begin(), s.end(),
+                                [](char ch) { return (ch >= '0' && ch <= '9') || ch == '.'; });
+  return charset && !ipv4;
 }
 
 // A duration in the config's own notation, for messages: 1500 -> "1500ms", 2000 -> "2s".
@@ -301,7 +327,21 @@ class Loader {
 
   void loadWorkers(const Field& f, Config& c) const;
   void loadListeners(const Field& f, Config& c);
+  void loadListenerTlsKeys(const MapReader& m, Listener& l) const;
+  ListenerTls loadListenerTls(const Field& f) const;
+  TlsCertificate loadTlsCertificate(const Field& f) const;
+  std::vector<std::string> loadAlpn(const Field& f) const;
+  Hsts loadHsts(const Field& f) const;
+  ClusterTls loadClusterTls(const Field& f) const;
   Route loadRoute(const Field& f);
+  router::ConditionPtr loadMatch(const Field& f, RouteMatch* keys, size_t depth) const;
+  router::ConditionPtr loadWhen(const Field& f) const;
+  void loadFieldTests(const Field& f, router::Condition::Kind kind,
+                      std::vector<router::ConditionPtr>& out) const;
+  router::ConditionPtr checkedCondition(const Field& f, router::ConditionPtr c,
+                                        const std::string& error) const;
+  std::vector<std::string> stringList(const Field& f) const;
+  void loadGeoIp(const Field& f, Config& c);
   void loadClusters(const Field& f, Config& c) const;
   Cluster loadCluster(const Field& f, std::optional<Field>* name_field) const;
   LoadBalancing loadLoadBalancing(const Field& f) const;
@@ -312,6 +352,7 @@ class Loader {
   CircuitBreaker loadCircuitBreaker(const Field& f) const;
   void loadAdmin(const Field& f, Config& c) const;
   void loadAccessLog(const Field& f, Config& c) const;
+  void loadRequestId(const Field& f, Config& c) const;
   void loadLimits(const Field& f, Config& c) const;
   void loadTimeouts(const Field& f, Config& c) const;
   void loadTrustedProxies(const Field& f, Config& c) const;
@@ -326,6 +367,7 @@ class Loader {
   const std::string& text_;
   const std::string& source_;
   std::vector<ClusterRef> cluster_refs_;
+  std::shared_ptr<const router::GeoDatabase> geo_;  // `geoip:`, loaded before the listeners
 };
 
 void Loader::loadWorkers(const Field& f, Config& c) const {
@@ -342,39 +384,175 @@ void Loader::loadWorkers(const Field& f, Config& c) const {
   c.workers = static_cast<unsigned>(*v);
 }
 
-Route Loader::loadRoute(const Field& f) {
-  MapReader m(*this, f, {"match", "cluster", "retry_non_idempotent"});
-  Route r;
-  if (std::optional<Field> match = m.get("match")) {
-    MapReader mm(*this, *match, {"host", "path_prefix"});
-    if (std::optional<Field> host = mm.get("host")) {
-      std::string h = str(*host);
-      std::transform(h.begin(), h.end(), h.begin(),
-                     [](unsigned char ch) { return std::tolower(ch); });
-      const std::string_view rest = std::string_view(h).substr(h.starts_with("*.") ? 2 : 0);
-      const bool valid = !rest.empty() && rest.front() != '.' && rest.back() != '.' &&
-                         rest.find("..") == std::string_view::npos &&
-                         std::all_of(rest.begin(), rest.end(), [](char ch) {
-                           return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-                                  ch == '-' || ch == '.' || ch == '_';
-                         });
-      if (!h.empty() && !valid) {
-        fail(*host, "invalid host '" + host->node.Scalar() +
-                        "' (expected a host name like api.example.com or *.example.com, "
-                        "without port)");
+// A scalar or a list of scalars, as strings.
+std::vector<std::string> Loader::stringList(const Field& f) const {
+  std::vector<std::string> out;
+  if (f.node.IsScalar()) {
+    out.push_back(str(f));
+    return out;
+  }
+  for (const Field& item : list(f, "strings")) out.push_back(str(item));
+  return out;
+}
+
+router::ConditionPtr Loader::checkedCondition(const Field& f, router::ConditionPtr c,
+                                              const std::string& error) const {
+  if (!c) fail(f, error);
+  return c;
+}
+
+// headers / cookies / query: a list of { name, exact | prefix | regex | present }.
+void Loader::loadFieldTests(const Field& f, router::Condition::Kind kind,
+                            std::vector<router::ConditionPtr>& out) const {
+  for (const Field& item : list(f, "{ name, exact | prefix | regex | present } maps")) {
+    const MapReader m(*this, item, {"name", "exact", "prefix", "regex", "present"});
+    const Field name = m.require("name");
+    std::optional<Field> value;
+    router::TextOp op = router::TextOp::Present;
+    for (auto [key, o] :
+         {std::pair{"exact", router::TextOp::Exact}, std::pair{"prefix", router::TextOp::Prefix},
+          std::pair{"regex", router::TextOp::Regex}}) {
+      if (std::optional<Field> v = m.get(key)) {
+        if (value) fail(*v, "give only one of exact, prefix, regex");
+        value = v;
+        op = o;
       }
-      r.match.host = h;
     }
-    if (std::optional<Field> prefix = mm.get("path_prefix")) {
-      const std::string p = str(*prefix);
-      if (!p.starts_with("/")) fail(*prefix, "path_prefix must start with '/', got '" + p + "'");
-      if (std::any_of(p.begin(), p.end(),
-                      [](unsigned char ch) { return ch <= ' ' || ch == 0x7f; })) {
-        fail(*prefix, "path_prefix must not contain spaces or control characters");
-      }
-      r.match.path_prefix = p;
+    bool present = true;
+    if (std::optional<Field> p = m.get("present")) {
+      if (value) fail(*p, "present cannot be combined with exact, prefix or regex");
+      present = boolean(*p);
+    }
+    std::string error;
+    router::ConditionPtr c =
+        router::makeField(kind, str(name), op, value ? str(*value) : "", &error);
+    checkedCondition(error.starts_with("invalid name") || !value ? name : *value, c, error);
+    out.push_back(present ? c : router::makeNot(c));
+  }
+}
+
+// A `match:` map. At the top of a route (`keys` non-null) host, path_prefix and path are the
+// route's index keys; inside any / all / not they are ordinary conditions.
+router::ConditionPtr Loader::loadMatch(const Field& f, RouteMatch* keys, size_t depth) const {
+  if (depth > 32) fail(f, "match nested too deeply (more than 32 levels)");
+  const MapReader m(*this, f,
+                    {"host", "host_regex", "path_prefix", "path", "path_regex", "methods",
+                     "headers", "cookies", "query", "client_ip", "country", "continent", "device",
+                     "language", "sni", "client_cert", "all", "any", "not"});
+  std::vector<router::ConditionPtr> terms;
+  std::string error;
+  using router::TextOp;
+  if (auto v = m.get("host")) {
+    if (keys) {
+      if (!router::normalizeHostPattern(str(*v), &keys->host, &error)) fail(*v, error);
+    } else {
+      terms.push_back(
+          checkedCondition(*v, router::makeHost(str(*v), TextOp::Exact, &error), error));
     }
   }
+  if (auto v = m.get("host_regex"))
+    terms.push_back(checkedCondition(*v, router::makeHost(str(*v), TextOp::Regex, &error), error));
+  if (auto v = m.get("path_prefix")) {
+    if (keys) {
+      const std::string p = str(*v);
+      if (!router::validPathValue(p, "path_prefix", &error)) fail(*v, error);
+      keys->path_prefix = p;
+    } else {
+      terms.push_back(
+          checkedCondition(*v, router::makePath(str(*v), TextOp::Prefix, &error), error));
+    }
+  }
+  if (auto v = m.get("path")) {
+    if (keys) {
+      const std::string p = str(*v);
+      if (!router::validPathValue(p, "path", &error)) fail(*v, error);
+      if (auto pp = m.get("path_prefix")) fail(*pp, "give either path or path_prefix, not both");
+      keys->path = p;
+    } else {
+      terms.push_back(
+          checkedCondition(*v, router::makePath(str(*v), TextOp::Exact, &error), error));
+    }
+  }
+  if (auto v = m.get("path_regex"))
+    terms.push_back(checkedCondition(*v, router::makePath(str(*v), TextOp::Regex, &error), error));
+  if (auto v = m.get("methods"))
+    terms.push_back(checkedCondition(*v, router::makeMethods(stringList(*v), &error), error));
+  if (auto v = m.get("headers")) loadFieldTests(*v, router::Condition::Kind::Header, terms);
+  if (auto v = m.get("cookies")) loadFieldTests(*v, router::Condition::Kind::Cookie, terms);
+  if (auto v = m.get("query")) loadFieldTests(*v, router::Condition::Kind::Query, terms);
+  if (auto v = m.get("client_ip"))
+    terms.push_back(checkedCondition(*v, router::makeClientIp(stringList(*v), &error), error));
+  for (auto [key, kind] : {std::pair{"country", router::Condition::Kind::Country},
+                           std::pair{"continent", router::Condition::Kind::Continent}}) {
+    if (auto v = m.get(key))
+      terms.push_back(
+          checkedCondition(*v, router::makeGeo(kind, stringList(*v), geo_, &error), error));
+  }
+  if (auto v = m.get("device"))
+    terms.push_back(checkedCondition(*v, router::makeDevice(stringList(*v), &error), error));
+  if (auto v = m.get("language")) {
+    std::vector<std::string> best, among;
+    if (v->node.IsMap()) {
+      const MapReader lm(*this, *v, {"best", "among"});
+      best = stringList(lm.require("best"));
+      if (auto a = lm.get("among")) among = stringList(*a);
+    } else {
+      best = stringList(*v);
+    }
+    terms.push_back(checkedCondition(*v, router::makeLanguage(best, among, &error), error));
+  }
+  if (auto v = m.get("sni"))
+    terms.push_back(checkedCondition(*v, router::makeSni(str(*v), TextOp::Exact, &error), error));
+  if (auto v = m.get("client_cert")) {
+    router::ConditionPtr c = router::makeClientCert();
+    terms.push_back(boolean(*v) ? c : router::makeNot(c));
+  }
+  for (auto [key, any] : {std::pair{"all", false}, std::pair{"any", true}}) {
+    if (auto v = m.get(key)) {
+      std::vector<router::ConditionPtr> children;
+      for (const Field& item : list(*v, "match maps"))
+        children.push_back(loadMatch(item, nullptr, depth + 1));
+      terms.push_back(any ? router::makeAny(std::move(children))
+                          : router::makeAll(std::move(children)));
+    }
+  }
+  if (auto v = m.get("not")) terms.push_back(router::makeNot(loadMatch(*v, nullptr, depth + 1)));
+  return terms.empty() ? nullptr : router::makeAll(std::move(terms));
+}
+
+// `when:` an expression (router/expr_parser.h); errors point at the offending character.
+router::ConditionPtr Loader::loadWhen(const Field& f) const {
+  const std::string text = str(f);
+  router::ExprOptions opts;
+  opts.geo = geo_;
+  router::ExprError error;
+  router::ConditionPtr c = router::parseExpression(text, opts, &error);
+  if (c) return c;
+  YAML::Mark m = f.mark();
+  const size_t pos = static_cast<size_t>(m.pos);
+  const char open = pos < text_.size() ? text_[pos] : ' ';
+  const bool block = open == '|' || open == '>';
+  if (!block && text.find('\n') == std::string::npos) {
+    m.column += static_cast<int>(error.column - 1) + (open == '"' || open == '\'' ? 1 : 0);
+    fail(m, f.path, error.message);
+  }
+  fail(m, f.path,
+       error.message + " (at column " + std::to_string(error.column) + " of the expression)");
+}
+
+Route Loader::loadRoute(const Field& f) {
+  MapReader m(*this, f, {"match", "when", "cluster", "retry_non_idempotent"});
+  Route r;
+  r.location = locate(source_, f.mark());
+  std::vector<router::ConditionPtr> terms;
+  if (std::optional<Field> match = m.get("match")) {
+    if (router::ConditionPtr c = loadMatch(*match, &r.match, 0)) terms.push_back(c);
+  }
+  if (std::optional<Field> when = m.get("when")) {
+    router::ConditionPtr c = router::liftIndexKeys(loadWhen(*when), r.match);
+    if (c) terms.push_back(c);
+  }
+  if (!terms.empty()) r.match.condition = router::makeAll(std::move(terms));
   const Field cluster = m.require("cluster");
   r.cluster = nonEmpty(cluster);
   cluster_refs_.push_back(ClusterRef{cluster, r.cluster});
@@ -382,11 +560,23 @@ Route Loader::loadRoute(const Field& f) {
   return r;
 }
 
+void Loader::loadGeoIp(const Field& f, Config& c) {
+  const MapReader m(*this, f, {"database"});
+  const Field db = m.require("database");
+  c.geoip.database = nonEmpty(db);
+  std::string error;
+  geo_ = router::GeoDatabase::open(c.geoip.database, &error);
+  if (!geo_) fail(db, error);
+  c.geoip.handle = geo_;
+}
+
 void Loader::loadListeners(const Field& f, Config& c) {
   const std::vector<Field> items = list(f, "listeners");
   if (items.empty()) fail(f, "at least one listener is required");
   for (const Field& item : items) {
-    MapReader m(*this, item, {"name", "address", "routes"});
+    MapReader m(
+        *this, item,
+        {"name", "address", "routes", "tls", "hsts", "redirect_https", "client_cert_header"});
     Listener l;
     const Field addr = m.require("address");
     l.address = address(addr, /*allow_any_host=*/true);
@@ -410,17 +600,21 @@ void Loader::loadListeners(const Field& f, Config& c) {
     const Field routes = m.require("routes");
     const std::vector<Field> route_items = list(routes, "routes");
     if (route_items.empty()) fail(routes, "a listener needs at least one route");
+    // Routes without conditions, by host and path keys: a second one could never match.
+    std::unordered_map<std::string, size_t> plain;
     for (const Field& ri : route_items) {
       Route r = loadRoute(ri);
-      for (size_t i = 0; i < l.routes.size(); ++i) {
-        if (l.routes[i].match.host == r.match.host &&
-            l.routes[i].match.path_prefix == r.match.path_prefix) {
-          fail(ri, "duplicate route: same host and path_prefix as " + indexPath(routes.path, i) +
-                       ", so it could never match");
+      if (!r.match.condition) {
+        const std::string key = r.match.host + '\0' + r.match.path_prefix + '\0' + r.match.path;
+        auto [it, fresh] = plain.try_emplace(key, l.routes.size());
+        if (!fresh) {
+          fail(ri, "duplicate route: same host and path_prefix as " +
+                       indexPath(routes.path, it->second) + ", so it could never match");
         }
       }
       l.routes.push_back(std::move(r));
     }
+    loadListenerTlsKeys(m, l);
     c.listeners.push_back(std::move(l));
   }
 }
@@ -429,7 +623,7 @@ Cluster Loader::loadCluster(const Field& f, std::optional<Field>* name_field) co
   MapReader m(*this, f,
               {"name", "servers", "connect_timeout", "response_timeout", "max_idle", "idle_timeout",
                "rewrite_host", "lb", "health_check", "outlier_detection", "slow_start", "retry",
-               "circuit_breaker", "sticky"});
+               "circuit_breaker", "sticky", "tls"});
   Cluster cl;
   *name_field = m.require("name");
   cl.name = nonEmpty(**name_field);
@@ -476,6 +670,7 @@ Cluster Loader::loadCluster(const Field& f, std::optional<Field>* name_field) co
   if (auto v = m.get("slow_start")) cl.slow_start_ms = duration(*v, /*allow_zero=*/true);
   if (auto v = m.get("retry")) cl.retry = loadRetry(*v);
   if (auto v = m.get("circuit_breaker")) cl.circuit_breaker = loadCircuitBreaker(*v);
+  if (auto v = m.get("tls")) cl.tls = loadClusterTls(*v);
   if (auto v = m.get("sticky")) {
     const MapReader sm(*this, *v, {"cookie"});
     const Field cookie = sm.require("cookie");
@@ -486,6 +681,166 @@ Cluster Loader::loadCluster(const Field& f, std::optional<Field>* name_field) co
     }
   }
   return cl;
+}
+
+// Listener keys that belong to TLS: `tls`, `hsts`, `redirect_https`, `client_cert_header`,
+// with their cross-checks (HSTS only over TLS, redirects only from plain listeners, ...).
+void Loader::loadListenerTlsKeys(const MapReader& m, Listener& l) const {
+  const std::optional<Field> tls = m.get("tls");
+  if (tls) l.tls = loadListenerTls(*tls);
+  if (auto v = m.get("hsts")) {
+    l.hsts = loadHsts(*v);
+    if (l.hsts.enabled && !l.tls.enabled) {
+      fail(v->fallback, v->path,
+           "hsts needs tls on this listener (browsers ignore Strict-Transport-Security over "
+           "plain HTTP, RFC 6797 section 8.1)");
+    }
+  }
+  if (auto v = m.get("redirect_https")) {
+    if (l.tls.enabled) {
+      fail(v->fallback, v->path,
+           "redirect_https is for plain listeners; this listener already has tls");
+    }
+    l.redirect_https_port = static_cast<uint16_t>(unsignedValue(*v, 1, 65535));
+  }
+  if (auto v = m.get("client_cert_header")) {
+    if (l.tls.client_auth == ListenerTls::ClientAuth::None) {
+      fail(v->fallback, v->path,
+           "client_cert_header needs tls.client_auth: optional or required on this listener");
+    }
+    l.client_cert_header = str(*v);
+    if (!l.client_cert_header.empty() && !isToken(l.client_cert_header)) {
+      fail(*v,
+           "expected a header name (letters, digits, -._~ etc.) or \"\" to not send it, "
+           "got '" +
+               l.client_cert_header + "'");
+    }
+  }
+}
+
+ListenerTls Loader::loadListenerTls(const Field& f) const {
+  const MapReader m(*this, f,
+                    {"certificates", "policy", "alpn", "session_tickets", "ticket_rotation",
+                     "session_cache_size", "client_auth", "client_ca", "reload_check"});
+  ListenerTls t;
+  t.enabled = true;
+  const Field certs = m.require("certificates");
+  const std::vector<Field> items = list(certs, "certificates ({ cert: FILE, key: FILE })");
+  if (items.empty()) fail(certs, "a TLS listener needs at least one certificate");
+  for (const Field& item : items) t.certificates.push_back(loadTlsCertificate(item));
+  if (auto v = m.get("policy")) t.policy = choice(*v, {"intermediate", "modern"});
+  if (auto v = m.get("alpn")) t.alpn = loadAlpn(*v);
+  if (auto v = m.get("session_tickets")) t.session_tickets = boolean(*v);
+  if (auto v = m.get("ticket_rotation")) {
+    t.ticket_rotation_ms = duration(*v, /*allow_zero=*/false);
+    if (t.ticket_rotation_ms < kMinTicketRotationMs) {
+      fail(*v, "must be at least " + durationText(kMinTicketRotationMs));
+    }
+  }
+  if (auto v = m.get("session_cache_size")) {
+    t.session_cache_size = static_cast<uint32_t>(unsignedValue(*v, 0, kMaxSessionCache));
+  }
+  std::optional<Field> auth = m.get("client_auth");
+  std::optional<Field> ca = m.get("client_ca");
+  if (auth) {
+    const std::string a = choice(*auth, {"none", "optional", "required"});
+    t.client_auth = a == "optional"   ? ListenerTls::ClientAuth::Optional
+                    : a == "required" ? ListenerTls::ClientAuth::Required
+                                      : ListenerTls::ClientAuth::None;
+  }
+  if (ca) t.client_ca_file = nonEmpty(*ca);
+  if (t.client_auth != ListenerTls::ClientAuth::None && !ca) {
+    fail(f.mark(), childPath(f.path, "client_ca"),
+         "missing required key 'client_ca' (client_auth " + auth->node.Scalar() +
+             " verifies client certificates against these CAs)");
+  }
+  if (ca && t.client_auth == ListenerTls::ClientAuth::None) {
+    fail(ca->fallback, ca->path,
+         "client_ca is only used with client_auth: optional or required (client_auth is none)");
+  }
+  if (auto v = m.get("reload_check")) t.reload_check_ms = duration(*v, /*allow_zero=*/false);
+  return t;
+}
+
+TlsCertificate Loader::loadTlsCertificate(const Field& f) const {
+  const MapReader m(*this, f, {"cert", "key", "ocsp"});
+  TlsCertificate c;
+  c.cert_file = nonEmpty(m.require("cert"));
+  c.key_file = nonEmpty(m.require("key"));
+  if (auto v = m.get("ocsp")) c.ocsp_file = nonEmpty(*v);
+  return c;
+}
+
+std::vector<std::string> Loader::loadAlpn(const Field& f) const {
+  std::vector<std::string> out;
+  const std::vector<Field> items = list(f, "protocols (h2, http/1.1)");
+  if (items.empty()) fail(f, "at least one protocol is required (h2, http/1.1)");
+  for (const Field& item : items) {
+    std::string p = choice(item, kAlpnProtocols);
+    if (std::find(out.begin(), out.end(), p) != out.end()) {
+      fail(item, "'" + p + "' is listed twice");
+    }
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+// `hsts: true | false | { max_age: SECONDS, include_subdomains: BOOL, preload: BOOL }`.
+Hsts Loader::loadHsts(const Field& f) const {
+  Hsts h;
+  if (f.node.IsScalar()) {
+    h.enabled = boolean(f);
+    return h;
+  }
+  const MapReader m(*this, f, {"max_age", "include_subdomains", "preload"});
+  h.enabled = true;
+  if (auto v = m.get("max_age")) {
+    h.max_age_s = static_cast<uint32_t>(unsignedValue(*v, 0, kMaxHstsAgeS));
+  }
+  if (auto v = m.get("include_subdomains")) h.include_subdomains = boolean(*v);
+  if (auto v = m.get("preload")) {
+    h.preload = boolean(*v);
+    // The preload list (hstspreload.org) refuses entries without these.
+    if (h.preload && (!h.include_subdomains || h.max_age_s < kMinPreloadAgeS)) {
+      fail(*v, "preload needs include_subdomains: true and max_age of at least " +
+                   std::to_string(kMinPreloadAgeS) + " (one year)");
+    }
+  }
+  return h;
+}
+
+ClusterTls Loader::loadClusterTls(const Field& f) const {
+  const MapReader m(*this, f, {"sni", "verify", "ca", "cert", "key", "alpn"});
+  ClusterTls t;
+  t.enabled = true;
+  if (auto v = m.get("sni")) {
+    t.sni = nonEmpty(*v);
+    std::transform(t.sni.begin(), t.sni.end(), t.sni.begin(),
+                   [](unsigned char ch) { return std::tolower(ch); });
+    if (!isDnsName(t.sni)) {
+      fail(*v, "invalid sni '" + v->node.Scalar() +
+                   "' (expected a host name like api.example.com; SNI cannot be an IP address)");
+    }
+  }
+  if (auto v = m.get("verify")) t.verify = boolean(*v);
+  if (auto v = m.get("ca")) {
+    t.ca_file = nonEmpty(*v);
+    if (!t.verify) fail(v->fallback, v->path, "ca is unused when verify is false");
+  }
+  std::optional<Field> cert = m.get("cert");
+  std::optional<Field> key = m.get("key");
+  if (cert) t.cert_file = nonEmpty(*cert);
+  if (key) t.key_file = nonEmpty(*key);
+  if (cert && !key) {
+    fail(f.mark(), childPath(f.path, "key"),
+         "missing required key 'key' (the private key of the client certificate)");
+  }
+  if (key && !cert) {
+    fail(f.mark(), childPath(f.path, "cert"),
+         "missing required key 'cert' (the client certificate for this key)");
+  }
+  if (auto v = m.get("alpn")) t.alpn = loadAlpn(*v);
+  return t;
 }
 
 LoadBalancing Loader::loadLoadBalancing(const Field& f) const {
@@ -779,6 +1134,29 @@ void Loader::loadAccessLog(const Field& f, Config& c) const {
   }
 }
 
+// `request_id: true | false | { header, keep_incoming: trusted|always|never, response_header,
+// trace_context }`.
+void Loader::loadRequestId(const Field& f, Config& c) const {
+  RequestId& r = c.request_id;
+  if (f.node.IsScalar()) {
+    r.enabled = boolean(f);
+    return;
+  }
+  MapReader m(*this, f, {"header", "keep_incoming", "response_header", "trace_context"});
+  if (auto v = m.get("header")) {
+    r.header = nonEmpty(*v);
+    if (!isToken(r.header)) fail(*v, "not a valid header name: '" + r.header + "'");
+  }
+  if (auto v = m.get("keep_incoming")) {
+    const std::string k = choice(*v, {"trusted", "always", "never"});
+    r.keep_incoming = k == "always"  ? RequestId::Keep::Always
+                      : k == "never" ? RequestId::Keep::Never
+                                     : RequestId::Keep::Trusted;
+  }
+  if (auto v = m.get("response_header")) r.response_header = boolean(*v);
+  if (auto v = m.get("trace_context")) r.trace_context = boolean(*v);
+}
+
 void Loader::loadLimits(const Field& f, Config& c) const {
   MapReader m(*this, f,
               {"max_request_line", "max_header_bytes", "max_header_count", "max_body_size"});
@@ -852,14 +1230,17 @@ std::shared_ptr<const Config> Loader::load() {
   if (!root.node.IsMap()) {
     fail(root.mark(), kRootKey, "expected a map of settings, got " + describe(root.node));
   }
-  const MapReader m(*this, root,
-                    {"workers", "listeners", "clusters", "access_log", "error_log", "limits",
-                     "timeouts", "trusted_proxies", "server_header", "via", "admin"});
+  const MapReader m(
+      *this, root,
+      {"workers", "listeners", "clusters", "access_log", "error_log", "limits", "timeouts",
+       "trusted_proxies", "server_header", "via", "admin", "geoip", "request_id"});
 
   if (auto v = m.get("workers")) loadWorkers(*v, *c);
+  if (auto v = m.get("geoip")) loadGeoIp(*v, *c);  // before the routes that use it
   loadListeners(m.require("listeners"), *c);
   if (auto v = m.get("clusters")) loadClusters(*v, *c);
   if (auto v = m.get("access_log")) loadAccessLog(*v, *c);
+  if (auto v = m.get("request_id")) loadRequestId(*v, *c);
   if (auto v = m.get("error_log")) {
     const MapReader em(*this, *v, {"level"});
     if (auto level = em.get("level")) {

@@ -118,4 +118,14 @@ int connectSocket(const Address& addr) {
   return fd;
 }
 
+std::string_view hostOf(std::string_view t) {
+  if (!t.empty() && t.front() == '[') {
+    size_t close = t.find(']');
+    return close == std::string_view::npos ? t.substr(1) : t.substr(1, close - 1);
+  }
+  size_t colon = t.rfind(':');
+  if (colon != std::string_view::npos && t.find(':') == colon) t = t.substr(0, colon);
+  return t;
+}
+
 }  // namespace portico::net

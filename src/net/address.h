@@ -39,4 +39,8 @@ int listenSocket(const Address& addr, int backlog, std::string& err);
 // progress) or -1 with errno set.
 int connectSocket(const Address& addr);
 
+// The host of a configured "host:port" address, without the port or IPv6 brackets:
+// "[::1]:443" -> "::1", "api.local:8443" -> "api.local", "localhost" -> "localhost".
+std::string_view hostOf(std::string_view address_text);
+
 }  // namespace portico::net

@@ -101,6 +101,10 @@ void AccessLog::log(const AccessRecord& r, int64_t wall_s) {
     appendJsonEscaped(buf_, r.user_agent);
     buf_.append("\",\"referer\":\"");
     appendJsonEscaped(buf_, r.referer);
+    buf_.append("\",\"request_id\":\"");
+    appendJsonEscaped(buf_, r.request_id);
+    buf_.append("\",\"trace_id\":\"");
+    buf_.append(r.trace_id);
     buf_.append("\"}\n");
   } else {
     buf_.append(r.client_ip);

@@ -23,6 +23,8 @@ struct AccessRecord {
   uint64_t duration_ms = 0;
   std::string_view cluster;        // "" when no route
   std::string_view upstream_host;  // never shown to clients; fine in the log
+  std::string_view request_id;     // "" when none was assigned
+  std::string_view trace_id;       // 32 hex digits of the W3C trace id, or ""
 };
 
 class AccessLog {

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -32,6 +33,8 @@ constexpr uint32_t kHeadReadBytes = 4096;
 
 const char* DownstreamConnection::stateName(State s) {
   switch (s) {
+    case State::Handshake:
+      return "handshake";
     case State::WaitHead:
       return "wait-head";
     case State::Exchange:
@@ -57,6 +60,20 @@ void DownstreamConnection::create(server::Worker& w, server::ListenerSocket& ls,
     c->state_ = State::Closed;
     delete c;
     return;
+  }
+  if (ls.index >= 0) {
+    const auto& li = w.current()->snapshot->listeners[static_cast<size_t>(ls.index)];
+    if (li.tls) {
+      if (!c->io_.attachTls(li.tls->newSsl(), fd)) {
+        w.loop().remove(fd);
+        ::close(fd);
+        c->fd_ = -1;
+        c->state_ = State::Closed;
+        delete c;
+        return;
+      }
+      c->state_ = State::Handshake;
+    }
   }
   w.connectionOpened();
   w.addDrainListener(c);
@@ -112,6 +129,9 @@ void DownstreamConnection::drive() {
 
 void DownstreamConnection::step() {
   switch (state_) {
+    case State::Handshake:
+      stepHandshake();
+      break;
     case State::WaitHead:
       stepHead();
       break;
@@ -132,15 +152,42 @@ void DownstreamConnection::step() {
   }
 }
 
+void DownstreamConnection::stepHandshake() {
+  if (client_error_) {
+    close();
+    return;
+  }
+  bool want_write = false;
+  const char* error = nullptr;
+  int r = io_.handshake(want_write, error);
+  if (r < 0) {
+    log::debug("{}: TLS handshake failed: {}", peer_ip_, error ? error : "?");
+    close();
+    return;
+  }
+  if (r == 0) {
+    // Edge-triggered: wait for the readiness the handshake asked for; a close ends it.
+    if (want_write)
+      can_write_ = false;
+    else
+      can_read_ = false;
+    if (rdhup_ && !want_write) close();
+    return;
+  }
+  state_ = State::WaitHead;
+  can_read_ = can_write_ = true;  // OpenSSL may hold decrypted bytes; EAGAIN will tell
+  redo_ = true;
+}
+
 bool DownstreamConnection::readClient() {
   if (!can_read_ || client_eof_) return false;
   uint32_t space;
   char* p = in_.writable(worker_.buffers(), space);
   if (space == 0) return false;
-  ssize_t n = ::recv(fd_, p, space, 0);
+  ssize_t n = io_.recv(fd_, p, space);
   if (n > 0) {
     in_.commit(static_cast<uint32_t>(n));
-    if (static_cast<uint32_t>(n) < space && !rdhup_) can_read_ = false;
+    if (static_cast<uint32_t>(n) < space && !rdhup_ && io_.shortReadDrains()) can_read_ = false;
     if (state_ == State::WaitHead && std::memchr(p, '\n', static_cast<size_t>(n)))
       head_has_newline_ = true;
     return true;
@@ -168,10 +215,11 @@ bool DownstreamConnection::readUpstream() {
   if (space == 0) return false;
   if (!resp_head_done_ && state_ == State::Exchange && space > kHeadReadBytes)
     space = kHeadReadBytes;
-  ssize_t n = ::recv(u->fd, p, space, 0);
+  ssize_t n = u->io.recv(u->fd, p, space);
   if (n > 0) {
     u->in.commit(static_cast<uint32_t>(n));
-    if (static_cast<uint32_t>(n) < space && !u->rdhup) u->can_read = false;
+    if (static_cast<uint32_t>(n) < space && !u->rdhup && u->io.shortReadDrains())
+      u->can_read = false;
     return true;
   }
   if (n == 0) {
@@ -189,7 +237,7 @@ bool DownstreamConnection::readUpstream() {
 
 bool DownstreamConnection::flushOut() {
   if (out_.empty() || !can_write_) return false;
-  ssize_t n = ::send(fd_, out_.data(), out_.size(), MSG_NOSIGNAL);
+  ssize_t n = io_.send(fd_, out_.data(), out_.size());
   if (n < 0) {
     if (errno == EAGAIN || errno == EWOULDBLOCK)
       can_write_ = false;
@@ -205,8 +253,9 @@ bool DownstreamConnection::flushOut() {
   return n > 0;
 }
 
-bool DownstreamConnection::pipe(buffer::Buffer& src, BodyForwarder& fwd, int dst_fd,
-                                buffer::Buffer& dst_out, bool& dst_can_write, bool& dst_error) {
+bool DownstreamConnection::pipe(buffer::Buffer& src, BodyForwarder& fwd, net::Transport& dst_io,
+                                int dst_fd, buffer::Buffer& dst_out, bool& dst_can_write,
+                                bool& dst_error) {
   if (!dst_can_write || dst_error) return false;
   uint32_t n = fwd.forwardable(src.view());
   iovec iov[2];
@@ -215,15 +264,8 @@ bool DownstreamConnection::pipe(buffer::Buffer& src, BodyForwarder& fwd, int dst
   if (out_size) iov[cnt++] = {const_cast<char*>(dst_out.data()), out_size};
   if (n) iov[cnt++] = {const_cast<char*>(src.data()), n};
   if (cnt == 0) return false;
-  ssize_t w;
-  if (cnt == 1) {  // send() skips the msghdr/iovec import of sendmsg()
-    w = ::send(dst_fd, iov[0].iov_base, iov[0].iov_len, MSG_NOSIGNAL);
-  } else {
-    msghdr msg{};
-    msg.msg_iov = iov;
-    msg.msg_iovlen = static_cast<size_t>(cnt);
-    w = ::sendmsg(dst_fd, &msg, MSG_NOSIGNAL);
-  }
+  // One iovec goes through send(), which skips the msghdr/iovec import of sendmsg().
+  ssize_t w = dst_io.sendv(dst_fd, iov, cnt);
   if (w < 0) {
     if (errno == EAGAIN || errno == EWOULDBLOCK)
       dst_can_write = false;
@@ -312,7 +354,8 @@ void DownstreamConnection::stepExchange() {
       response_timer_armed_ = true;
     }
     if (!heads_->req_body.done() || !u->out.empty()) {
-      if (pipe(in_, heads_->req_body, u->fd, u->out, u->can_write, u->error)) progress = true;
+      if (pipe(in_, heads_->req_body, u->io, u->fd, u->out, u->can_write, u->error))
+        progress = true;
       if (heads_->req_body.error() && !heads_->req_body.tooLarge()) {
         log::debug("{}: invalid request body: {}", peer_ip_, heads_->req_body.errorText());
         // Never let the backend see a truncated body as complete: abort its connection.
@@ -395,7 +438,7 @@ void DownstreamConnection::stepExchange() {
     if (spliceBody()) progress = true;
   } else if (dechunk_) {
     if (dechunkToClient()) progress = true;
-  } else if (pipe(u->in, heads_->resp_body, fd_, out_, can_write_, client_error_)) {
+  } else if (pipe(u->in, heads_->resp_body, io_, fd_, out_, can_write_, client_error_)) {
     progress = true;
   }
   if (!can_write_) ensureNoDelay();
@@ -563,8 +606,8 @@ void DownstreamConnection::startResponse() {
   up_->in.consume(static_cast<uint32_t>(heads_->resp.head_length));
   heads_->resp_body.start(framing, heads_->resp.content_length);
   resp_started_ = true;
-  splice_ = framing == BodyFraming::ContentLength && !dechunk_ &&
-            heads_->resp.content_length >= up_->in.size() + kSpliceMinBytes;
+  splice_ = framing == BodyFraming::ContentLength && !dechunk_ && !io_.isTls() &&
+            !up_->io.isTls() && heads_->resp.content_length >= up_->in.size() + kSpliceMinBytes;
   if (framing == BodyFraming::Tunnel) {
     logExchange();
     state_ = State::Tunnel;
@@ -617,7 +660,7 @@ void DownstreamConnection::endExchangeResources(bool abort_upstream) {
   }
 }
 
-void DownstreamConnection::respondError(uint16_t status) {
+void DownstreamConnection::respondError(uint16_t status, std::string_view extra) {
   endExchangeResources(true);
   if (!heads_) heads_ = worker_.acquireHeads();
   if (resp_started_) {
@@ -633,19 +676,22 @@ void DownstreamConnection::respondError(uint16_t status) {
     cluster_name_ = nullptr;
     host_ = nullptr;
     heads_->resp_body.start(BodyFraming::None, 0);
+    heads_->ids.request_id_len = 0;
+    heads_->ids.has_traceparent = false;
     version_minor_ = 1;
   }
   // The connection survives routing and upstream failures when the request was read whole;
   // parse errors, timeouts and size limits always close it.
   bool keep = in_exchange && keep_alive_ && heads_->req_body.done() && !client_eof_ &&
-              (status == 404 || status == 501 || status == 502 || status == 503 || status == 504);
+              (status == 301 || status == 404 || status == 501 || status == 502 || status == 503 ||
+               status == 504);
   status_ = status;
   keep_alive_ = keep;
   uint32_t space;
   char* p = out_.writable(worker_.buffers(), space);
   HeadWriter w{p, p + space};
   writeErrorResponse(status, !keep, method_ == http::Method::Head, cfg.server_header, w,
-                     retry_after_ ? "Retry-After: 5\r\n" : "");
+                     retry_after_ ? std::string_view("Retry-After: 5\r\n") : extra);
   retry_after_ = false;
   if (!w.overflow) out_.commit(static_cast<uint32_t>(w.written(p)));
   resp_head_bytes_ = static_cast<uint32_t>(w.written(p));
@@ -691,6 +737,8 @@ void DownstreamConnection::logExchange() {
   r.duration_ms = worker_.loop().nowMs() - started_ms_;
   if (cluster_name_) r.cluster = *cluster_name_;
   if (host_) r.upstream_host = host_->text;
+  r.request_id = heads_->ids.requestId();
+  r.trace_id = heads_->ids.traceId();
   al.log(r, worker_.loop().wallSeconds());
 }
 
@@ -706,8 +754,8 @@ void DownstreamConnection::stepTunnel() {
   BodyForwarder up_dir, down_dir;
   up_dir.start(BodyFraming::Tunnel, 0);
   down_dir.start(BodyFraming::Tunnel, 0);
-  if (pipe(in_, up_dir, u->fd, u->out, u->can_write, u->error)) progress = true;
-  if (pipe(u->in, down_dir, fd_, out_, can_write_, client_error_)) progress = true;
+  if (pipe(in_, up_dir, u->io, u->fd, u->out, u->can_write, u->error)) progress = true;
+  if (pipe(u->in, down_dir, io_, fd_, out_, can_write_, client_error_)) progress = true;
   if (in_.empty() && readClient()) progress = true;
   if (u->in.empty() && readUpstream()) progress = true;
   if (client_error_ || u->error) {
@@ -716,11 +764,11 @@ void DownstreamConnection::stepTunnel() {
     return;
   }
   if (client_eof_ && in_.empty() && !tunnel_up_shut_) {
-    ::shutdown(u->fd, SHUT_WR);
+    u->io.shutdownWrite(u->fd);
     tunnel_up_shut_ = true;
   }
   if (u->eof && u->in.empty() && out_.empty() && !tunnel_down_shut_) {
-    ::shutdown(fd_, SHUT_WR);
+    io_.shutdownWrite(fd_);
     tunnel_down_shut_ = true;
   }
   if (tunnel_up_shut_ && tunnel_down_shut_) {
@@ -747,7 +795,7 @@ void DownstreamConnection::stepClosing() {
   }
   // Lingering close: stop sending, drain what the client still sends, so our response is not
   // destroyed by an RST caused by unread input.
-  ::shutdown(fd_, SHUT_WR);
+  io_.shutdownWrite(fd_);
   state_ = State::Lingering;
   in_.release(worker_.buffers());
   armTimer(TimerKind::Linger, kLingerMs);
@@ -777,6 +825,10 @@ void DownstreamConnection::onTimer(void* self) {
       c->close();
       return;
     case TimerKind::Header:
+      if (c->state_ == State::Handshake) {
+        c->close();
+        return;
+      }
       if (c->state_ == State::WaitHead) {
         if (c->in_.empty()) {
           c->close();
@@ -808,7 +860,7 @@ void DownstreamConnection::onTimer(void* self) {
 }
 
 void DownstreamConnection::onDrain() {
-  if (state_ == State::WaitHead && in_.empty() && out_.empty()) {
+  if (state_ == State::Handshake || (state_ == State::WaitHead && in_.empty() && out_.empty())) {
     close();
     return;
   }
@@ -823,10 +875,17 @@ void DownstreamConnection::close() {
     worker_.unpin(gen_);
     gen_ = nullptr;
   }
+  const State state_before_close = state_;
   state_ = State::Closed;
   releasePipe();
   timer_.cancel();
   worker_.removeDrainListener(this);
+  if (io_.isTls() && !client_error_ && state_before_close != State::Handshake) {
+    ERR_clear_error();
+    SSL_shutdown(io_.ssl());  // close_notify, best effort
+    ERR_clear_error();
+  }
+  io_.reset();
   ::close(fd_);
   fd_ = -1;
   in_.release(worker_.buffers());

@@ -10,11 +10,14 @@
 #include "event/loop.h"
 #include "http/http1/parser.h"
 #include "net/address.h"
+#include "net/transport.h"
 #include "proxy/body_forwarder.h"
 #include "server/worker.h"
 #include "upstream/upstream_connection.h"
 
 namespace portico::proxy {
+
+struct ListenerInfo;
 
 class DownstreamConnection final : public event::IoHandler,
                                    public upstream::UpstreamOwner,
@@ -30,7 +33,7 @@ class DownstreamConnection final : public event::IoHandler,
   void onDrain() override;
   void onSlotFree() override;
 
-  enum class State : uint8_t { WaitHead, Exchange, Tunnel, Closing, Lingering, Closed };
+  enum class State : uint8_t { Handshake, WaitHead, Exchange, Tunnel, Closing, Lingering, Closed };
   static const char* stateName(State s);
 
  private:
@@ -43,6 +46,8 @@ class DownstreamConnection final : public event::IoHandler,
 
   void drive();
   void step();
+  // TLS listeners: runs the handshake; WaitHead follows once it completes.
+  void stepHandshake();
   void stepHead();
   void stepExchange();
   void stepTunnel();
@@ -53,8 +58,8 @@ class DownstreamConnection final : public event::IoHandler,
   bool readUpstream();
   bool flushOut();
   // Moves forwardable bytes of `src` (after `dst_out`) to `dst_fd`. Returns true on progress.
-  bool pipe(buffer::Buffer& src, BodyForwarder& fwd, int dst_fd, buffer::Buffer& dst_out,
-            bool& dst_can_write, bool& dst_error);
+  bool pipe(buffer::Buffer& src, BodyForwarder& fwd, net::Transport& dst_io, int dst_fd,
+            buffer::Buffer& dst_out, bool& dst_can_write, bool& dst_error);
   bool dechunkToClient();
   // Moves Content-Length body bytes upstream socket -> pipe -> client socket with splice(2).
   bool spliceBody();
@@ -88,8 +93,12 @@ class DownstreamConnection final : public event::IoHandler,
 
   void startResponse();
   void finishExchange();
-  // Answers `status` (when no response byte was sent yet) and closes afterwards.
-  void respondError(uint16_t status);
+  // Answers `status` (when no response byte was sent yet) and closes afterwards unless the
+  // request was read whole and the status allows keeping the connection. `extra` holds header
+  // lines (each ending CRLF) added to the response, e.g. a Location.
+  void respondError(uint16_t status, std::string_view extra = {});
+  // Plain listener with redirect_https: answers 301 to the https URL of this request.
+  void redirectToHttps(uint16_t port);
   void endExchangeResources(bool abort_upstream);
   void logExchange();
   void armTimer(TimerKind kind, uint32_t ms);
@@ -99,6 +108,7 @@ class DownstreamConnection final : public event::IoHandler,
   server::Worker& worker_;
   server::ListenerSocket& listener_;
   int fd_;
+  net::Transport io_;  // plain or TLS byte stream of fd_
   net::Address peer_;
   std::string peer_ip_;
   State state_ = State::WaitHead;
@@ -127,6 +137,7 @@ class DownstreamConnection final : public event::IoHandler,
   upstream::UpstreamConnection* up_ = nullptr;
   upstream::HostPool* host_ = nullptr;
   upstream::ClusterRuntime* cluster_ = nullptr;
+  const ListenerInfo* listener_info_ = nullptr;  // of gen_'s snapshot, set by startExchange
   int host_idx_ = -1;
   uint32_t attempt_ = 0;
   uint64_t attempt_start_ms_ = 0;

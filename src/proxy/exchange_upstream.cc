@@ -7,6 +7,7 @@
 #include "core/log.h"
 #include "proxy/downstream_connection.h"
 #include "proxy/forwarding.h"
+#include "tls/server_context.h"
 
 namespace portico::proxy {
 
@@ -84,6 +85,9 @@ void DownstreamConnection::startExchange() {
   heads_->resp_body.start(BodyFraming::None, 0);
   heads_->req_body.start(heads_->req.framing, heads_->req.content_length);
   heads_->req_body.setMaxPayload(cfg.limits.max_body_bytes);
+  assignRequestIds(
+      heads_->req, cfg.request_id, snap.trusted_proxies.contains(peer_.sa()),
+      [](void* w) { return static_cast<server::Worker*>(w)->random(); }, &worker_, heads_->ids);
 
   if (worker_.accessLog().enabled()) {
     std::string_view ua = findHeader(heads_->req, "user-agent");
@@ -114,7 +118,24 @@ void DownstreamConnection::startExchange() {
     return;
   }
   const ListenerInfo& li = snap.listeners[static_cast<size_t>(listener_.index)];
-  const router::CompiledRoute* route = li.router.match(heads_->req.host, heads_->req.target);
+  listener_info_ = &li;
+  if (li.config->redirect_https_port) {
+    redirectToHttps(li.config->redirect_https_port);
+    return;
+  }
+  extra_resp_headers_ = li.hsts_header;
+  if (heads_->ids.request_id_len && cfg.request_id.response_header) {
+    extra_resp_headers_.append(cfg.request_id.header)
+        .append(": ")
+        .append(heads_->ids.requestId())
+        .append("\r\n");
+  }
+  router::RequestView view = router::viewOf(heads_->req, peer_.sa(), &snap.trusted_proxies);
+  if (io_.isTls()) {
+    view.sni = io_.serverName();
+    view.client_cert = io_.peerVerified();
+  }
+  const router::CompiledRoute* route = li.router.match(view);
   if (!route) {
     respondError(404);
     return;
@@ -238,6 +259,23 @@ void DownstreamConnection::startAttempt(bool fresh_only) {
   info.via_name = cfg.via_name;
   if (cluster_->config().rewrite_host) info.host_override = host_->text;
   info.forward_upgrade = websocket_;
+  const RequestIds& ids = heads_->ids;
+  if (ids.request_id_len) {
+    info.request_id_header = cfg.request_id.header;
+    info.request_id = ids.requestId();
+  }
+  info.traceparent = ids.traceParent();
+  info.drop_tracestate = ids.generated_traceparent;
+  std::string subject;
+  if (io_.isTls()) {
+    info.tls = true;
+    const config::Listener& lc = *listener_info_->config;
+    if (lc.tls.client_auth != config::ListenerTls::ClientAuth::None) {
+      info.client_cert_header = lc.client_cert_header;
+      subject = tls::clientSubjectOf(io_.ssl());
+      info.client_cert_subject = subject;
+    }
+  }
   uint32_t space;
   char* p = up_->out.writable(worker_.buffers(), space);
   HeadWriter w{p, p + space};
@@ -498,6 +536,34 @@ void DownstreamConnection::endExchangeAccounting() {
     cluster_->stats().active_requests.fetch_sub(1, std::memory_order_relaxed);
     cluster_counted_ = false;
   }
+}
+
+}  // namespace portico::proxy
+
+namespace portico::proxy {
+
+void DownstreamConnection::redirectToHttps(uint16_t port) {
+  std::string_view host = heads_->req.host;
+  // Drop the port of the plain listener: "[::1]:8080" -> "[::1]", "a.example:80" -> "a.example".
+  size_t end = host.size();
+  if (!host.empty() && host.front() == '[') {
+    size_t close = host.find(']');
+    end = close == std::string_view::npos ? host.size() : close + 1;
+  } else if (size_t colon = host.find(':'); colon != std::string_view::npos) {
+    end = colon;
+  }
+  host = host.substr(0, end);
+  if (host.empty()) {
+    respondError(400);
+    return;
+  }
+  std::string location = "Location: https://";
+  location.append(host);
+  if (port != 443) location.append(":").append(std::to_string(port));
+  std::string_view target = heads_->req.target;
+  location.append(target.empty() || target.front() != '/' ? std::string_view("/") : target);
+  location.append("\r\n");
+  respondError(301, location);
 }
 
 }  // namespace portico::proxy

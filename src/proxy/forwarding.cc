@@ -165,9 +165,25 @@ void writeUpstreamRequestHead(const http1::RequestHead& req, const RequestForwar
         continue;
       default:
         if ((conn.count || conn.overflow) && conn.names(h.name)) continue;
+        if (!info.client_cert_header.empty() &&
+            http::equalsIgnoreCase(h.name, info.client_cert_header))
+          continue;  // only portico vouches for a client certificate
+        if (!info.request_id.empty() && h.name.size() == info.request_id_header.size() &&
+            http::equalsIgnoreCase(h.name, info.request_id_header))
+          continue;
+        if (!info.traceparent.empty() && h.name.size() == 11 &&
+            http::equalsIgnoreCase(h.name, "traceparent"))
+          continue;
+        if (info.drop_tracestate && h.name.size() == 10 &&
+            http::equalsIgnoreCase(h.name, "tracestate"))
+          continue;
         putHeader(w, h.name, h.value);
     }
   }
+  if (!info.client_cert_subject.empty() && !info.client_cert_header.empty())
+    putHeader(w, info.client_cert_header, info.client_cert_subject);
+  if (!info.request_id.empty()) putHeader(w, info.request_id_header, info.request_id);
+  if (!info.traceparent.empty()) putHeader(w, "traceparent", info.traceparent);
   switch (req.framing) {
     case http1::BodyFraming::ContentLength:
       w.put("Content-Length: ");
@@ -191,7 +207,7 @@ void writeUpstreamRequestHead(const http1::RequestHead& req, const RequestForwar
   }
   w.put(info.client_ip);
   w.put("\r\nX-Forwarded-Proto: ");
-  w.put(xfp.empty() ? std::string_view("http") : xfp);
+  w.put(xfp.empty() ? std::string_view(info.tls ? "https" : "http") : xfp);
   w.put("\r\nX-Forwarded-Host: ");
   w.put(xfh.empty() ? req.host : xfh);
   w.put("\r\nForwarded: ");
@@ -213,7 +229,7 @@ void writeUpstreamRequestHead(const http1::RequestHead& req, const RequestForwar
     w.put(req.host);
     if (!token) w.put("\"");
   }
-  w.put(";proto=http\r\n\r\n");
+  w.put(info.tls ? ";proto=https\r\n\r\n" : ";proto=http\r\n\r\n");
 }
 
 void writeDownstreamResponseHead(const http1::ResponseHead& resp, const ResponseForwardInfo& info,

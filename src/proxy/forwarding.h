@@ -25,6 +25,18 @@ struct RequestForwardInfo {
   std::string_view via_name;       // pseudonym for Via
   std::string_view host_override;  // non-empty: send this Host (rewrite_host)
   bool forward_upgrade = false;    // keep Upgrade: websocket + Connection: upgrade
+  bool tls = false;                // the client connected over TLS: proto is https
+  // Non-empty: any client header of this name is dropped, and when client_cert_subject is
+  // non-empty it is sent under this name (the verified client certificate's subject).
+  std::string_view client_cert_header;
+  std::string_view client_cert_subject;
+  // Non-empty: the exchange's id is sent in `request_id_header` (replacing the client's).
+  std::string_view request_id_header;
+  std::string_view request_id;
+  // Non-empty: sent as traceparent (replacing the client's); drop_tracestate removes the
+  // client's tracestate (it belongs to a trace portico did not continue).
+  std::string_view traceparent;
+  bool drop_tracestate = false;
 };
 
 // Writes the upstream request head for `req` (always HTTP/1.1, origin-form target).

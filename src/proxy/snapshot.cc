@@ -13,7 +13,9 @@ int Snapshot::listenerIndex(const std::string& name) const {
 }
 
 std::shared_ptr<const Snapshot> buildSnapshot(std::shared_ptr<const config::Config> config,
-                                              upstream::HostRegistry* registry) {
+                                              upstream::HostRegistry* registry,
+                                              TlsContextCache* tls_cache) {
+  TlsContextCache next;
   upstream::HostRegistry local;
   if (!registry) registry = &local;
   auto snap = std::make_shared<Snapshot>();
@@ -22,7 +24,8 @@ std::shared_ptr<const Snapshot> buildSnapshot(std::shared_ptr<const config::Conf
     if (!upstream::lb::createPolicy(c.lb, c.servers.size()))
       throw config::ConfigError(config->source + ": cluster '" + c.name +
                                 "': unknown load-balancing policy '" + c.lb.policy + "'");
-    ClusterInfo ci{&c, {}, registry->cluster(c.name)};
+    ClusterInfo ci{&c, {}, registry->cluster(c.name), nullptr};
+    if (c.tls.enabled) ci.tls = tls::ClientContext::build(c.tls);
     for (const auto& s : c.servers) {
       HostInfo h;
       if (!net::parseAddress(s.address, h.address))
@@ -43,7 +46,27 @@ std::shared_ptr<const Snapshot> buildSnapshot(std::shared_ptr<const config::Conf
     throw config::ConfigError(config->source + ": route to unknown cluster '" + name + "'");
   };
   for (const auto& l : config->listeners) {
-    ListenerInfo li{&l, {}, router::Router::build(l.routes, clusterIndex)};
+    ListenerInfo li{&l, {}, router::Router::build(l.routes, clusterIndex), nullptr, {}};
+    if (l.tls.enabled) {
+      if (tls_cache) {
+        auto it = tls_cache->by_listener.find(l.name);
+        if (it != tls_cache->by_listener.end() && it->second.config == l.tls) {
+          li.tls = it->second.context;
+          // A reload re-reads changed certificate files at once, as a restart would.
+          std::string err;
+          if (!li.tls->reloadIfChanged(err))
+            throw config::ConfigError(config->source + ": listener '" + l.name + "': " + err);
+        }
+      }
+      if (!li.tls) li.tls = tls::ServerContext::build(l.tls);
+      next.by_listener[l.name] = {l.tls, li.tls};
+      if (l.hsts.enabled) {
+        li.hsts_header =
+            fmt::format("Strict-Transport-Security: max-age={}{}{}\r\n", l.hsts.max_age_s,
+                        l.hsts.include_subdomains ? "; includeSubDomains" : "",
+                        l.hsts.preload ? "; preload" : "");
+      }
+    }
     if (!net::parseAddress(l.address, li.address))
       throw config::ConfigError(config->source + ": listener '" + l.name + "': bad address '" +
                                 l.address + "'");
@@ -54,6 +77,7 @@ std::shared_ptr<const Snapshot> buildSnapshot(std::shared_ptr<const config::Conf
     if (!snap->trusted_proxies.add(t, &err))
       throw config::ConfigError(config->source + ": trusted_proxies: " + err);
   }
+  if (tls_cache) *tls_cache = std::move(next);
   return snap;
 }
 

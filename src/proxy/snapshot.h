@@ -2,6 +2,7 @@
 // An immutable, compiled view of one Config: resolved addresses, compiled routers and the
 // trusted-proxy set. Built on the main thread, shared read-only by every worker.
 // In-flight requests keep the snapshot they started with.
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -10,6 +11,8 @@
 #include "net/address.h"
 #include "net/cidr.h"
 #include "router/router.h"
+#include "tls/client_context.h"
+#include "tls/server_context.h"
 #include "upstream/cluster_stats.h"
 #include "upstream/host_state.h"
 
@@ -28,12 +31,17 @@ struct ClusterInfo {
   const config::Cluster* config;
   std::vector<HostInfo> hosts;
   std::shared_ptr<upstream::ClusterStats> stats;  // shared across workers and reloads
+  std::shared_ptr<const tls::ClientContext> tls;  // null: plain TCP to the servers
 };
 
 struct ListenerInfo {
   const config::Listener* config;
   net::Address address;
   router::Router router;
+  // TLS listener: certificates, policy, tickets. The main thread may reload certificates and
+  // rotate ticket keys in place (thread-safe); workers only create SSL objects from it.
+  std::shared_ptr<tls::ServerContext> tls;
+  std::string hsts_header;  // "Strict-Transport-Security: ...\r\n" or ""
 };
 
 struct Snapshot {
@@ -46,10 +54,24 @@ struct Snapshot {
   int listenerIndex(const std::string& name) const;
 };
 
+// TLS server contexts kept across reloads (main thread): a listener whose `tls:` section did
+// not change keeps its context, and with it the session cache and ticket keys, so clients
+// resume their sessions after a reload.
+struct TlsContextCache {
+  struct Entry {
+    config::ListenerTls config;
+    std::shared_ptr<tls::ServerContext> context;
+  };
+  std::map<std::string, Entry> by_listener;  // listener name -> context
+};
+
 // Compiles a validated Config. Host and cluster state come from `registry` (kept across reloads);
 // without one (config check) fresh state is made. Throws config::ConfigError if an address
 // cannot be resolved or a load-balancing policy is unknown.
+// With `tls_cache`, unchanged TLS listeners reuse their context and the cache is updated to
+// hold exactly this config's listeners.
 std::shared_ptr<const Snapshot> buildSnapshot(std::shared_ptr<const config::Config> config,
-                                              upstream::HostRegistry* registry = nullptr);
+                                              upstream::HostRegistry* registry = nullptr,
+                                              TlsContextCache* tls_cache = nullptr);
 
 }  // namespace portico::proxy

@@ -1,14 +1,28 @@
 #pragma once
-// Route table of one listener, compiled from config. Matching is allocation-free.
-// Rule: among routes whose host and path prefix both match, the most specific host wins
-// (exact > longest wildcard suffix > any host), then the longest path prefix; ties go to the
-// route listed first. Thread: immutable after build; shared by all workers.
+// Route table of one listener, compiled from config at load. Matching is allocation-free.
+//
+// Priority (docs/routing.md):
+//  1. host key: an exact host, then wildcard hosts from the longest suffix to the shortest,
+//     then routes for any host;
+//  2. within one host key, path key: an exact path, then path prefixes from the longest to
+//     the shortest;
+//  3. among routes with the same host and path keys, the first listed whose other conditions
+//     (Route::match.condition) hold.
+// The first route found in this order wins; a more specific host whose routes all fail falls
+// back to less specific ones. Lookup: host hash map, wildcard-suffix hash map, then per host
+// key an exact-path map and a prefix radix tree (router/path_index.h); conditions are only
+// evaluated on those candidates.
+// Thread: immutable after build; shared by all workers.
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "config/config.h"
+#include "router/condition.h"
+#include "router/path_index.h"
+#include "router/request_view.h"
 
 namespace portico::router {
 
@@ -16,7 +30,10 @@ struct CompiledRoute {
   enum class HostKind : uint8_t { Any = 0, Wildcard = 1, Exact = 2 };
   HostKind host_kind = HostKind::Any;
   std::string host;  // lower-case; for Wildcard the suffix including the dot (".example.com")
-  std::string path_prefix;
+  std::string path_prefix;     // "/" when the route has an exact path
+  std::string path_exact;      // non-empty: the route's exact path key
+  ConditionPtr condition;      // other conditions; null = none
+  uint32_t index = 0;          // position in the listener's routes (config order)
   uint32_t cluster_index = 0;  // index into the snapshot's clusters
   std::string cluster_name;
   bool retry_non_idempotent = false;
@@ -24,21 +41,35 @@ struct CompiledRoute {
 
 class Router {
  public:
-  // Builds from config routes; `clusterIndex` maps a cluster name to its index.
+  // Builds from config routes; `clusterIndex` maps a cluster name to its index (it may throw
+  // config::ConfigError for an unknown name).
   template <typename F>
   static Router build(const std::vector<config::Route>& routes, F clusterIndex) {
     Router r;
     for (const auto& cr : routes) r.add(cr, clusterIndex(cr.cluster));
     return r;
   }
-  // Returns the best route for (host, path) or nullptr (-> 404). `host` may carry a port,
-  // which is ignored; `path` may carry a query, which is ignored.
-  const CompiledRoute* match(std::string_view host, std::string_view path) const;
+  // Returns the route for the request, or nullptr (-> 404). Allocation-free, never throws.
+  const CompiledRoute* match(const RequestView& request) const;
+  // Same for a request with only a Host (may carry a port) and a target (may carry a query).
+  const CompiledRoute* match(std::string_view host, std::string_view target) const;
   size_t size() const { return routes_.size(); }
+  // The routes in config order.
+  const std::vector<CompiledRoute>& routes() const { return routes_; }
 
  private:
   void add(const config::Route& r, uint32_t cluster_index);
+  // Tries the routes of one host key; the winning route or null.
+  const CompiledRoute* matchTable(uint32_t table, EvalContext& ctx) const;
+
+  using HostMap = std::unordered_map<std::string, uint32_t, StringViewHash, std::equal_to<>>;
   std::vector<CompiledRoute> routes_;
+  std::vector<PathIndex> tables_;   // one per host key
+  HostMap exact_hosts_;             // "api.example.com" -> table
+  HostMap wildcard_hosts_;          // ".example.com" -> table
+  size_t min_wildcard_ = SIZE_MAX;  // shortest wildcard suffix
+  size_t max_wildcard_ = 0;         // longest wildcard suffix
+  int64_t any_table_ = -1;
 };
 
 }  // namespace portico::router

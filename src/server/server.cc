@@ -94,7 +94,7 @@ int Server::run() {
   std::shared_ptr<const config::Config> cfg;
   try {
     cfg = config::loadConfigFile(config_path_);
-    snap_ = proxy::buildSnapshot(cfg, &registry_);
+    snap_ = proxy::buildSnapshot(cfg, &registry_, &tls_cache_);
   } catch (const std::exception& e) {
     log::error("{}", e.what());
     return 1;
@@ -143,6 +143,8 @@ int Server::run() {
   for (const auto& l : snap_->listeners)
     log::info("listening on {} ({}) with {} workers", l.config->address, l.config->name, n);
 
+  tls_timer_.setCallback(&Server::onTlsUpkeep, this);
+  loop_.timers().arm(tls_timer_, 1000);
   loop_.run();
   return exit_code_;
 }
@@ -177,7 +179,7 @@ void Server::reload() {
 std::string Server::apply(std::shared_ptr<const config::Config> cfg) {
   std::shared_ptr<const proxy::Snapshot> snap;
   try {
-    snap = proxy::buildSnapshot(cfg, &registry_);
+    snap = proxy::buildSnapshot(cfg, &registry_, &tls_cache_);
   } catch (const std::exception& e) {
     return e.what();
   }

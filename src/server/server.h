@@ -53,6 +53,10 @@ class Server : public admin::ClusterAdmin {
   std::string updateAdmin();
   void reload();
   void shutdown();
+  // tls_upkeep.cc: every tick, TLS listeners re-read changed certificate/key/OCSP files and
+  // rotate session ticket keys when due. Re-arms itself.
+  static void onTlsUpkeep(void* self);
+  void tlsUpkeep();
   upstream::HostState* findHost(const std::string& cluster, const std::string& address, int& status,
                                 std::string& err);
 
@@ -60,6 +64,7 @@ class Server : public admin::ClusterAdmin {
   event::Loop loop_;
   upstream::HostRegistry registry_;
   std::shared_ptr<const proxy::Snapshot> snap_;
+  proxy::TlsContextCache tls_cache_;  // TLS contexts survive reloads that leave them unchanged
   std::vector<std::unique_ptr<Worker>> workers_;
   std::map<std::string, std::string> open_listeners_;  // name -> address
   int access_log_fd_ = -1;
@@ -70,6 +75,8 @@ class Server : public admin::ClusterAdmin {
   class SignalWatcher;
   std::unique_ptr<SignalWatcher> signals_;
   int exit_code_ = 0;
+  event::Timer tls_timer_;
+  uint64_t tls_last_reload_check_ms_ = 0;
 };
 
 }  // namespace portico::server

@@ -10,8 +10,10 @@ void Server::updateHealthChecks() {
   std::vector<upstream::health::Target> targets;
   for (const auto& ci : snap_->clusters) {
     if (ci.config->health_check.type == config::HealthCheck::Type::None) continue;
-    for (const auto& h : ci.hosts)
-      targets.push_back({ci.config->name, h.address, h.text, ci.config->health_check, h.state});
+    for (const auto& h : ci.hosts) {
+      targets.push_back({ci.config->name, h.address, h.text, ci.config->health_check, h.state,
+                         ci.tls, ci.tls ? std::string(net::hostOf(h.text)) : std::string()});
+    }
   }
   if (!health_) {
     if (targets.empty()) return;

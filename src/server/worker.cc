@@ -153,12 +153,15 @@ void Worker::unpin(Generation* g) {
 }
 
 upstream::HostPool* Worker::hostPool(const proxy::HostInfo& h, const proxy::ClusterInfo& c) {
-  auto& slot = host_pools_[c.config->name + "/" + h.text];
+  // TLS and plain connections to the same host never share a pool.
+  auto& slot = host_pools_[c.config->name + "/" + h.text + (c.tls ? "/tls" : "")];
   if (!slot) {
     slot = std::make_unique<upstream::HostPool>();
     slot->address = h.address;
     slot->text = h.text;
   }
+  slot->tls = c.tls;
+  if (c.tls) slot->tls_host = std::string(net::hostOf(h.text));
   slot->max_idle = c.config->max_idle;
   slot->idle_timeout_ms = c.config->idle_timeout_ms;
   slot->stats = c.stats.get();

@@ -15,6 +15,7 @@
 #include "http/http1/parser.h"
 #include "proxy/access_log.h"
 #include "proxy/body_forwarder.h"
+#include "proxy/request_id.h"
 #include "proxy/snapshot.h"
 #include "upstream/cluster_runtime.h"
 #include "upstream/host_pool.h"
@@ -30,6 +31,7 @@ struct ParsedHeads {
   http1::ResponseHead resp;
   proxy::BodyForwarder req_body;
   proxy::BodyForwarder resp_body;
+  proxy::RequestIds ids;
 };
 
 // One config generation as a worker sees it: the snapshot plus per-worker balancing state.

@@ -4,11 +4,16 @@
 // Idle connections are kept LIFO (the most recently used is the warmest), at most max_idle,
 // each closed after idle_timeout. Thread: owned by one worker.
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "net/address.h"
 #include "upstream/cluster_stats.h"
+
+namespace portico::tls {
+class ClientContext;
+}
 
 namespace portico::upstream {
 
@@ -22,6 +27,10 @@ struct HostPool {
   std::vector<UpstreamConnection*> idle;  // LIFO
   uint64_t active = 0;                    // connections currently serving a request
   ClusterStats* stats = nullptr;          // cluster-wide connection gauge
+  // TLS to this host (cluster `tls:`); null = plain TCP. tls_host names the server for SNI and
+  // certificate verification (the configured host without its port).
+  std::shared_ptr<const tls::ClientContext> tls;
+  std::string tls_host;
 
   // Removes `c` from the idle list if present.
   void removeIdle(UpstreamConnection* c);

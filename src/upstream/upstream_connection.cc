@@ -6,6 +6,9 @@
 
 #include <cerrno>
 
+#include "core/log.h"
+#include "tls/client_context.h"
+
 namespace portico::upstream {
 
 UpstreamConnection* UpstreamConnection::connect(event::Loop& loop, HostPool& pool) {
@@ -22,8 +25,39 @@ UpstreamConnection* UpstreamConnection::connect(event::Loop& loop, HostPool& poo
     errno = e;
     return nullptr;
   }
+  if (pool.tls && !c->io.attachTls(pool.tls->newSsl(pool.tls_host), fd)) {
+    loop.remove(fd);
+    ::close(fd);
+    delete c;
+    errno = ENOMEM;
+    return nullptr;
+  }
   ++pool.active;
   return c;
+}
+
+void UpstreamConnection::continueConnect() {
+  if (!io.isTls()) {
+    state = State::Active;
+    return;
+  }
+  bool want_write = false;
+  const char* why = nullptr;
+  int r = io.handshake(want_write, why);
+  if (r == 1) {
+    state = State::Active;
+    can_read = can_write = true;
+    return;
+  }
+  if (r < 0) {
+    log::warn("TLS handshake with {} failed: {}", pool->text, why ? why : "?");
+    error = eof = true;
+    return;
+  }
+  if (want_write)
+    can_write = false;
+  else
+    can_read = false;
 }
 
 void UpstreamConnection::onTimer(void* self) {
@@ -41,8 +75,9 @@ void UpstreamConnection::onEvents(uint32_t events) {
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) can_read = true;
   if (events & EPOLLOUT) {
     can_write = true;
-    if (state == State::Connecting && !(events & EPOLLERR)) state = State::Active;
+    if (state == State::Connecting && !(events & EPOLLERR)) tcp_connected = true;
   }
+  if (state == State::Connecting && tcp_connected && !error) continueConnect();
   if (events & EPOLLRDHUP) rdhup = true;
   if (state == State::Idle) {
     // A backend never speaks first: data or a close while idle retires the connection.
@@ -94,6 +129,7 @@ void UpstreamConnection::close(buffer::BufferPool& bp, bool abort) {
     linger l{1, 0};
     setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
   }
+  io.reset();
   ::close(fd);
   fd = -1;
   owner = nullptr;

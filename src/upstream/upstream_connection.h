@@ -8,6 +8,7 @@
 #include "buffer/buffer.h"
 #include "event/loop.h"
 #include "event/timer_wheel.h"
+#include "net/transport.h"
 #include "upstream/host_pool.h"
 
 namespace portico::upstream {
@@ -45,7 +46,10 @@ class UpstreamConnection : public event::IoHandler {
   void close(buffer::BufferPool& bp, bool abort = false);
 
   int fd = -1;
+  net::Transport io;  // plain, or TLS when the pool has a client context
+  // Connecting covers the TCP connect and, for TLS, the handshake; Active follows both.
   State state = State::Connecting;
+  bool tcp_connected = false;
   HostPool* pool = nullptr;
   UpstreamOwner* owner = nullptr;
   buffer::Buffer in;
@@ -62,6 +66,9 @@ class UpstreamConnection : public event::IoHandler {
  private:
   explicit UpstreamConnection(event::Loop& loop) : loop_(loop) {}
   static void onTimer(void* self);
+  // After the TCP connect: Active for plain TCP; for TLS, runs the handshake as far as the
+  // socket allows (Active when done; error and eof set when it failed).
+  void continueConnect();
   event::Loop& loop_;
   buffer::BufferPool* idle_bp_ = nullptr;
 };

@@ -65,6 +65,8 @@ def test_admin_changes_under_load(procs):
         js = admin.remove(c.addr)
         assert sorted(s["address"] for s in js["servers"]) == sorted([a.addr, b.addr]), js
         admin.wait_field(c.addr, "in_flight", None, timeout=1)  # gone from the listing
+        # Requests picked before the workers adopted the change may still be on their way.
+        wait_for(lambda: c.stats()["in_flight"] == 0, timeout=3, msg="c idle")
         n_c = c.stats()["requests"]
         t_rm = time.monotonic()
         load.wait_requests(len(load.records) + 300, timeout=10)

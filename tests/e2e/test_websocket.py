@@ -139,3 +139,36 @@ def test_upgrade_response_is_101_raw(ws_env):
         while len(c.buf) < 2 + length:
             c._more()
         assert c.buf[2:2 + length] == b"hello from server"
+
+
+def test_websocket_over_tls_listener(procs, tmp_path):
+    """wss:// through a TLS listener to a plain ws backend: text, binary and a 1 MB message."""
+    from tlsutil import Pki, client_context
+    pki = Pki(tmp_path / "pki")
+    cert = pki.issue("site", "site.test", dns=["localhost"])
+    srv = WsEchoServer()
+    try:
+        port = free_port()
+        cfg = make_config(port, {"ws": ["127.0.0.1:%d" % srv.port]})
+        cfg["listeners"][0]["tls"] = {"certificates": [{"cert": str(cert[0]),
+                                                        "key": str(cert[1])}]}
+        procs.portico(cfg)
+        big = os.urandom(1024 * 1024)
+
+        async def client():
+            async with websockets.connect("wss://localhost:%d/secure" % port,
+                                          ssl=client_context(pki, alpn=None),
+                                          max_size=4 * 1024 * 1024, open_timeout=5) as ws:
+                greeting = await asyncio.wait_for(ws.recv(), 5)
+                await ws.send("over tls")
+                echo = await asyncio.wait_for(ws.recv(), 5)
+                await ws.send(big)
+                got_big = await asyncio.wait_for(ws.recv(), 10)
+                await ws.close(code=1000)
+                return greeting, echo, got_big
+
+        greeting, echo, got_big = asyncio.run(client())
+        assert (greeting, echo) == ("hello from server", "over tls")
+        assert got_big == big
+    finally:
+        srv.stop()

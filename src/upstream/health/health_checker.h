@@ -21,6 +21,7 @@
 
 #include "config/config.h"
 #include "net/address.h"
+#include "tls/client_context.h"
 #include "upstream/host_state.h"
 
 namespace portico::upstream::health {
@@ -32,6 +33,10 @@ struct Target {
   std::string address_text;          // the server address as configured, e.g. "127.0.0.1:9001"
   config::HealthCheck check;         // type None = not checked (the target is ignored)
   std::shared_ptr<HostState> state;  // shared verdict, read by the workers
+  // Cluster `tls:`: http and tcp checks run over TLS with the cluster's client context
+  // (verification, SNI = tls_host, client certificate), as the proxied traffic does.
+  std::shared_ptr<const tls::ClientContext> tls;
+  std::string tls_host;
 };
 
 class HealthChecker {

@@ -21,6 +21,7 @@
 
 #include "http/http1/parser.h"
 #include "http/method.h"
+#include "net/transport.h"
 
 extern char** environ;
 
@@ -104,7 +105,19 @@ class SocketProbe final : public Probe {
       if (getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
       if (err != 0) return finish(false, "connect failed: " + errnoText(err));
       connected_ = true;
+      if (tls_ && !io_.attachTls(tls_->newSsl(tls_host_), fd_))
+        return finish(false, "TLS setup failed");
+    }
+    if (io_.isTls() && !handshaken_) {
+      bool want_write = false;
+      const char* why = nullptr;
+      int r = io_.handshake(want_write, why);
+      if (r < 0) return finish(false, std::string("TLS handshake failed: ") + (why ? why : "?"));
+      if (r == 0) return;
+      handshaken_ = true;
       if (isTcp() && check_.send.empty() && check_.expect.empty()) return finish(true, "");
+    } else if (isTcp() && check_.send.empty() && check_.expect.empty() && !io_.isTls()) {
+      return finish(true, "");
     }
     if (sent_ < out_.size() && !writeSome()) return;
     readSome();
@@ -116,7 +129,7 @@ class SocketProbe final : public Probe {
   // Writes what the socket takes. Returns false when the probe finished.
   bool writeSome() {
     while (sent_ < out_.size()) {
-      const ssize_t n = ::send(fd_, out_.data() + sent_, out_.size() - sent_, MSG_NOSIGNAL);
+      const ssize_t n = io_.send(fd_, out_.data() + sent_, out_.size() - sent_);
       if (n > 0) {
         sent_ += static_cast<size_t>(n);
       } else if (n < 0 && errno == EINTR) {
@@ -138,7 +151,7 @@ class SocketProbe final : public Probe {
   void readSome() {
     char buf[16384];
     while (!done_) {
-      const ssize_t n = ::read(fd_, buf, sizeof buf);
+      const ssize_t n = io_.recv(fd_, buf, sizeof buf);
       if (n > 0) {
         in_.append(buf, static_cast<size_t>(n));
         isTcp() ? consumeTcp() : consumeHttp(false);
@@ -257,6 +270,7 @@ class SocketProbe final : public Probe {
     timer_.cancel();
     if (fd_ >= 0) {
       loop_.remove(fd_);
+      io_.reset();
       ::close(fd_);
       fd_ = -1;
     }
@@ -272,7 +286,9 @@ class SocketProbe final : public Probe {
 
   event::Timer timer_;
   int fd_ = -1;
+  net::Transport io_;  // plain, or TLS for clusters with tls:
   bool connected_ = false;
+  bool handshaken_ = false;
   bool done_ = false;
   std::string out_;  // request (http) or `send` (tcp)
   size_t sent_ = 0;
@@ -454,7 +470,9 @@ Probe::Probe(event::Loop& loop, ProbeSet& live, ProbeOwner* owner, const Target&
       owner_(owner),
       check_(target.check),
       address_(target.address),
-      address_text_(target.address_text) {
+      address_text_(target.address_text),
+      tls_(target.tls),
+      tls_host_(target.tls_host) {
   live_.insert(this);
 }
 

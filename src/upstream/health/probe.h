@@ -58,6 +58,8 @@ class Probe : public event::IoHandler {
   config::HealthCheck check_;
   net::Address address_;
   std::string address_text_;
+  std::shared_ptr<const tls::ClientContext> tls_;  // null: plain TCP
+  std::string tls_host_;
 };
 
 }  // namespace portico::upstream::health

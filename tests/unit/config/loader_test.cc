@@ -592,7 +592,9 @@ TEST(ConfigErrors, RouteMatchValidation) {
             "(expected a host name like api.example.com or *.example.com, without port)");
   EXPECT_EQ(errorOf(head + "      - match: [ /v1 ]\n" + tail),
             "t.yaml:4:16: listeners[0].routes[0].match: expected a map with keys host, "
-            "path_prefix, got a list");
+            "host_regex, path_prefix, path, path_regex, methods, headers, cookies, query, "
+            "client_ip, country, continent, device, language, sni, client_cert, all, any, not, "
+            "got a list");
 }
 
 TEST(ConfigErrors, ViaMustBeAToken) {
@@ -604,6 +606,49 @@ TEST(ConfigErrors, ViaMustBeAToken) {
 TEST(ConfigErrors, OnlyOneDocument) {
   EXPECT_EQ(errorOf(std::string(kMinimal) + "---\nworkers: 2\n"),
             "t.yaml:9:1: <root>: only one YAML document is allowed per config file");
+}
+
+}  // namespace
+}  // namespace portico::config
+
+namespace portico::config {
+namespace {
+
+constexpr const char* kRequestIdBase = R"(listeners:
+  - name: web
+    address: 127.0.0.1:8080
+    routes:
+      - match: { path_prefix: / }
+        cluster: web
+clusters:
+  - name: web
+    servers: [127.0.0.1:9001]
+)";
+
+TEST(ConfigLoader, RequestIdDefaultsAndKeys) {
+  auto def = loadConfigText(kRequestIdBase, "t.yaml");
+  EXPECT_TRUE(def->request_id.enabled);
+  EXPECT_EQ(def->request_id.header, "X-Request-ID");
+  EXPECT_EQ(def->request_id.keep_incoming, RequestId::Keep::Trusted);
+  auto off = loadConfigText(std::string(kRequestIdBase) + "request_id: false\n", "t.yaml");
+  EXPECT_FALSE(off->request_id.enabled);
+  auto c = loadConfigText(std::string(kRequestIdBase) +
+                              "request_id: { header: X-Trace, keep_incoming: never, "
+                              "response_header: false, trace_context: false }\n",
+                          "t.yaml");
+  EXPECT_EQ(c->request_id.header, "X-Trace");
+  EXPECT_EQ(c->request_id.keep_incoming, RequestId::Keep::Never);
+  EXPECT_FALSE(c->request_id.response_header);
+  EXPECT_FALSE(c->request_id.trace_context);
+}
+
+TEST(ConfigLoader, RequestIdErrorsNameTheKey) {
+  std::string e =
+      testing::errorOf(std::string(kRequestIdBase) + "request_id: { keep_incoming: sometimes }\n");
+  EXPECT_NE(e.find("t.yaml:10:"), std::string::npos) << e;
+  EXPECT_NE(e.find("request_id.keep_incoming"), std::string::npos) << e;
+  e = testing::errorOf(std::string(kRequestIdBase) + "request_id: { header: \"bad name\" }\n");
+  EXPECT_NE(e.find("request_id.header"), std::string::npos) << e;
 }
 
 }  // namespace

@@ -48,6 +48,8 @@ AccessRecord typical() {
   r.duration_ms = 7;
   r.cluster = "web";
   r.upstream_host = "127.0.0.1:9001";
+  r.request_id = "0f8fad5b-d9cb-469f-a165-70867728950e";
+  r.trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
   return r;
 }
 
@@ -75,7 +77,9 @@ TEST(AccessLog, JsonLineFields) {
             "\"path\":\"/index.html?q=1\",\"host\":\"www.example.com\",\"protocol\":\"HTTP/1.1\","
             "\"status\":200,\"bytes\":1234,\"duration_ms\":7,\"upstream\":\"web\","
             "\"upstream_host\":\"127.0.0.1:9001\",\"user_agent\":\"curl/8.0\","
-            "\"referer\":\"https://ref.example/\"}\n");
+            "\"referer\":\"https://ref.example/\","
+            "\"request_id\":\"0f8fad5b-d9cb-469f-a165-70867728950e\","
+            "\"trace_id\":\"4bf92f3577b34da6a3ce929d0e0e4736\"}\n");
 }
 
 TEST(AccessLog, JsonEmptyFieldsAndHttp10) {
@@ -89,7 +93,7 @@ TEST(AccessLog, JsonEmptyFieldsAndHttp10) {
             "{\"time\":\"1970-01-01T00:00:00Z\",\"client\":\"::1\",\"method\":\"GET\","
             "\"path\":\"/\",\"host\":\"\",\"protocol\":\"HTTP/1.0\",\"status\":404,\"bytes\":0,"
             "\"duration_ms\":0,\"upstream\":\"\",\"upstream_host\":\"\",\"user_agent\":\"\","
-            "\"referer\":\"\"}\n");
+            "\"referer\":\"\",\"request_id\":\"\",\"trace_id\":\"\"}\n");
 }
 
 TEST(AccessLog, JsonEscaping) {

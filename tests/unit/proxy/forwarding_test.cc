@@ -587,3 +587,48 @@ TEST(Forwarding, ResponseNon101DropsUpgrade) {
 
 }  // namespace
 }  // namespace portico::proxy
+
+namespace portico::proxy {
+namespace {
+
+TEST(ForwardingTls, ProtoIsHttpsForTlsClients) {
+  RequestForwardInfo info;
+  info.client_ip = "1.2.3.4";
+  info.via_name = "portico";
+  info.tls = true;
+  ParsedReq p = parseReq("GET / HTTP/1.1\r\nHost: a.test\r\nX-Forwarded-Proto: http\r\n\r\n");
+  char buf[4096];
+  HeadWriter w{buf, buf + sizeof buf};
+  writeUpstreamRequestHead(*p.head, info, w);
+  std::string out(buf, w.written(buf));
+  EXPECT_NE(out.find("X-Forwarded-Proto: https\r\n"), std::string::npos) << out;
+  EXPECT_NE(out.find(";proto=https\r\n"), std::string::npos) << out;
+  EXPECT_EQ(out.find("X-Forwarded-Proto: http\r\n"), std::string::npos) << out;
+}
+
+TEST(ForwardingTls, ClientCertificateSubjectReplacesClientHeader) {
+  RequestForwardInfo info;
+  info.client_ip = "1.2.3.4";
+  info.via_name = "portico";
+  info.tls = true;
+  info.client_cert_header = "X-Client-Cert-Subject";
+  ParsedReq p =
+      parseReq("GET / HTTP/1.1\r\nHost: a.test\r\nx-client-cert-subject: CN=forged\r\n\r\n");
+  char buf[4096];
+  {
+    HeadWriter w{buf, buf + sizeof buf};
+    writeUpstreamRequestHead(*p.head, info, w);
+    std::string out(buf, w.written(buf));
+    EXPECT_EQ(out.find("forged"), std::string::npos) << out;
+    EXPECT_EQ(out.find("X-Client-Cert-Subject"), std::string::npos) << out;
+  }
+  info.client_cert_subject = "CN=alice,O=Example";
+  HeadWriter w{buf, buf + sizeof buf};
+  writeUpstreamRequestHead(*p.head, info, w);
+  std::string out(buf, w.written(buf));
+  EXPECT_EQ(out.find("forged"), std::string::npos) << out;
+  EXPECT_NE(out.find("X-Client-Cert-Subject: CN=alice,O=Example\r\n"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace portico::proxy

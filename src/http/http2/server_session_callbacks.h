@@ -1,0 +1,30 @@
+#pragma once
+// Internal to Http2ServerCodec: the nghttp2 C callbacks, each forwarding to the codec given as
+// user_data (this struct is the codec's friend). Thread: the codec's worker (they run inside
+// feed()/flushTo()).
+#include <nghttp2/nghttp2.h>
+
+#include <cstddef>
+#include <cstdint>
+
+namespace portico::http2 {
+
+struct ServerSessionCallbacks {
+  // Fills `cbs` with every callback the server codec uses.
+  static void install(nghttp2_session_callbacks* cbs);
+  static int beginHeaders(nghttp2_session*, const nghttp2_frame* frame, void* user_data);
+  static int header(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name,
+                    size_t namelen, const uint8_t* value, size_t valuelen, uint8_t flags,
+                    void* user_data);
+  static int invalidHeader(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name,
+                           size_t namelen, const uint8_t* value, size_t valuelen, uint8_t flags,
+                           void* user_data);
+  static int frameRecv(nghttp2_session*, const nghttp2_frame* frame, void* user_data);
+  static int dataChunk(nghttp2_session*, uint8_t flags, int32_t stream_id, const uint8_t* data,
+                       size_t len, void* user_data);
+  static int streamClose(nghttp2_session*, int32_t stream_id, uint32_t error_code, void* user_data);
+  static int invalidFrame(nghttp2_session*, const nghttp2_frame* frame, int lib_error_code,
+                          void* user_data);
+};
+
+}  // namespace portico::http2
