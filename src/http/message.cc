@@ -15,8 +15,12 @@ void HeaderList::add(std::string_view name, std::string_view value) {
   Entry e;
   e.name_off = static_cast<uint32_t>(storage_.size());
   e.name_len = static_cast<uint32_t>(name.size());
-  storage_.reserve(storage_.size() + name.size() + value.size());
-  for (char c : name) storage_.push_back(lower(c));
+  const size_t need = storage_.size() + name.size() + value.size();
+  if (storage_.capacity() < need)
+    storage_.reserve(std::max<size_t>(need, 2 * storage_.capacity() + 256));
+  if (entries_.empty() && entries_.capacity() == 0) entries_.reserve(16);
+  storage_.append(name);
+  for (size_t i = e.name_off; i < storage_.size(); ++i) storage_[i] = lower(storage_[i]);
   e.value_off = static_cast<uint32_t>(storage_.size());
   e.value_len = static_cast<uint32_t>(value.size());
   storage_.append(value);

@@ -46,6 +46,9 @@ bool Transport::attachTls(SSL* ssl, int fd) {
 
 void Transport::reset() {
   if (ssl_) {
+    // Without a recorded shutdown OpenSSL drops the session from the server cache; a client
+    // that simply closed its connection should still resume.
+    if (SSL_is_init_finished(ssl_)) SSL_set_shutdown(ssl_, SSL_SENT_SHUTDOWN);
     SSL_free(ssl_);
     ssl_ = nullptr;
   }

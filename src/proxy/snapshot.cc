@@ -25,7 +25,13 @@ std::shared_ptr<const Snapshot> buildSnapshot(std::shared_ptr<const config::Conf
       throw config::ConfigError(config->source + ": cluster '" + c.name +
                                 "': unknown load-balancing policy '" + c.lb.policy + "'");
     ClusterInfo ci{&c, {}, registry->cluster(c.name), nullptr};
-    if (c.tls.enabled) ci.tls = tls::ClientContext::build(c.tls);
+    if (c.tls.enabled) {
+      try {
+        ci.tls = tls::ClientContext::build(c.tls);
+      } catch (const config::ConfigError& e) {
+        throw config::ConfigError(config->source + ": cluster '" + c.name + "': tls: " + e.what());
+      }
+    }
     for (const auto& s : c.servers) {
       HostInfo h;
       if (!net::parseAddress(s.address, h.address))
@@ -58,7 +64,21 @@ std::shared_ptr<const Snapshot> buildSnapshot(std::shared_ptr<const config::Conf
             throw config::ConfigError(config->source + ": listener '" + l.name + "': " + err);
         }
       }
-      if (!li.tls) li.tls = tls::ServerContext::build(l.tls);
+      if (!li.tls) {
+        try {
+          // A changed tls: section keeps the ticket keys of the listener's previous context,
+          // so sessions still resume after the reload.
+          auto it = tls_cache ? tls_cache->by_listener.find(l.name)
+                              : std::map<std::string, TlsContextCache::Entry>::iterator();
+          if (tls_cache && it != tls_cache->by_listener.end())
+            li.tls = tls::ServerContext::build(l.tls, *it->second.context);
+          else
+            li.tls = tls::ServerContext::build(l.tls);
+        } catch (const config::ConfigError& e) {
+          throw config::ConfigError(config->source + ": listener '" + l.name +
+                                    "': tls: " + e.what());
+        }
+      }
       next.by_listener[l.name] = {l.tls, li.tls};
       if (l.hsts.enabled) {
         li.hsts_header =

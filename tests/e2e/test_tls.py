@@ -328,7 +328,8 @@ def test_upstream_mtls_client_certificate(procs, pki):
         b.stop()
 
 
-def test_sessions_resume_across_reload(procs, pki):
+@pytest.mark.parametrize("change", ["other", "tls"])
+def test_sessions_resume_across_reload(procs, pki, change):
     b = procs.echo("b0")
     port = free_port()
     cfg = tls_config(port, b, pki)
@@ -338,7 +339,11 @@ def test_sessions_resume_across_reload(procs, pki):
         assert c.request("GET", "/").status == 200
         session = c.sock.session
     off = p.log_size()
-    cfg["timeouts"] = {"client_idle": "30s"}  # any change: a new snapshot, same tls section
+    if change == "other":
+        cfg["timeouts"] = {"client_idle": "30s"}  # a new snapshot, the same tls section
+    else:
+        # A changed tls section (tickets only now): a new context keeps the ticket keys.
+        cfg["listeners"][0]["tls"]["session_cache_size"] = 0
     p.reload(cfg)
     wait_for(lambda: "reload" in p.log_since(off), timeout=5, msg="reloaded")
     with TlsConn(port, ctx, session=session) as c:

@@ -64,16 +64,10 @@ int ClientSessionCallbacks::header(nghttp2_session* session, const nghttp2_frame
   return 0;
 }
 
-int ClientSessionCallbacks::invalidHeader(nghttp2_session* session, const nghttp2_frame* frame,
+int ClientSessionCallbacks::invalidHeader(nghttp2_session*, const nghttp2_frame* frame,
                                           const uint8_t*, size_t, const uint8_t*, size_t, uint8_t,
                                           void* user_data) {
-  Http2ClientCodec& c = codecOf(user_data);
-  Stream* s = c.find(frame->hd.stream_id);
-  if (s && s->builder.status() != HeadStatus::Ok) return 0;
-  nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, frame->hd.stream_id,
-                            NGHTTP2_PROTOCOL_ERROR);
-  if (!c.countStreamError()) return NGHTTP2_ERR_CALLBACK_FAILURE;
-  return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+  return codecOf(user_data).rejectInvalidField(frame->hd.stream_id);
 }
 
 int ClientSessionCallbacks::frameRecv(nghttp2_session* session, const nghttp2_frame* frame,
@@ -134,19 +128,14 @@ int ClientSessionCallbacks::dataChunk(nghttp2_session* session, uint8_t, int32_t
   return 0;
 }
 
-int ClientSessionCallbacks::streamClose(nghttp2_session* session, int32_t stream_id,
-                                        uint32_t error_code, void* user_data) {
+int ClientSessionCallbacks::streamClose(nghttp2_session*, int32_t stream_id, uint32_t error_code,
+                                        void* user_data) {
   Http2ClientCodec& c = codecOf(user_data);
   Stream* s = c.find(stream_id);
   if (!s) return 0;
-  if (s->unconsumed > 0) {
-    nghttp2_session_consume_connection(session, s->unconsumed);
-    s->unconsumed = 0;
-  }
   const bool tell = !s->reset_by_caller;
   const bool clean = error_code == NGHTTP2_NO_ERROR && s->remote_ended;
-  nghttp2_session_set_stream_user_data(session, stream_id, nullptr);
-  c.freeStream(s);
+  c.releaseClosed(s);
   if (tell) {
     if (clean) {
       c.cb_.onStreamClosed(stream_id);

@@ -133,6 +133,23 @@ bool SessionBase::countStreamError() {
   return false;
 }
 
+int SessionBase::rejectInvalidField(int32_t stream_id) {
+  Stream* s = find(stream_id);
+  if (s && s->builder.status() != HeadStatus::Ok) return 0;  // already rejected
+  nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, stream_id, NGHTTP2_PROTOCOL_ERROR);
+  if (!countStreamError()) return NGHTTP2_ERR_CALLBACK_FAILURE;
+  return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+}
+
+void SessionBase::releaseClosed(Stream* s) {
+  if (s->unconsumed > 0) {
+    nghttp2_session_consume_connection(session_, s->unconsumed);
+    s->unconsumed = 0;
+  }
+  nghttp2_session_set_stream_user_data(session_, s->id, nullptr);
+  freeStream(s);
+}
+
 size_t SessionBase::flushTo(buffer::Buffer& out) {
   out_ = &out;
   flushed_ = 0;
@@ -246,6 +263,7 @@ const char* SessionBase::streamStateOf(int32_t stream_id) const {
 }
 
 void SessionBase::afterDrain(Stream& s) {
+  if (s.queue.empty()) s.zero_window_since_ms = 0;
   if (s.above_high && s.queue.size() <= limits_.stream_queue_low) {
     s.above_high = false;
     notifyWritable(s.id);
@@ -253,7 +271,8 @@ void SessionBase::afterDrain(Stream& s) {
 }
 
 void SessionBase::refreshStalls() {
-  if (!session_ || state_ == ConnState::Failed) return;
+  // No queued bytes: no stream can be stalled (afterDrain()/freeStream() cleared the marks).
+  if (!session_ || state_ == ConnState::Failed || queued_total_ == 0) return;
   const int32_t conn_window = nghttp2_session_get_remote_window_size(session_);
   uint64_t now = 0;
   for (auto& p : all_) {
@@ -278,6 +297,8 @@ void SessionBase::refreshStalls() {
 int32_t SessionBase::longestZeroWindowStall(uint64_t& stalled_ms) const {
   int32_t id = 0;
   uint64_t oldest = 0;
+  stalled_ms = 0;
+  if (queued_total_ == 0) return 0;
   for (auto& p : all_) {
     const Stream& s = *p;
     if (s.state == StreamState::Idle || s.zero_window_since_ms == 0) continue;

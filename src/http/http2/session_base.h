@@ -104,6 +104,13 @@ class SessionBase {
   void afterDrain(Stream& s);
   // Counts a stream rejected for a peer error; false (connection failed) past the limit.
   bool countStreamError();
+  // Body of both roles' on_invalid_header callback: a field nghttp2 finds invalid (upper-case
+  // or illegal characters) makes the message malformed (RFC 9113 §8.2.1; nghttp2 would drop
+  // the field silently): RST_STREAM(PROTOCOL_ERROR). Returns the nghttp2 callback result.
+  int rejectInvalidField(int32_t stream_id);
+  // Common part of on_stream_close: gives the connection window back for bytes nobody will
+  // consume, detaches and recycles the Stream.
+  void releaseClosed(Stream* s);
 
   buffer::BufferPool& pool_;
   Limits limits_;

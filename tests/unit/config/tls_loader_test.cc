@@ -59,7 +59,7 @@ TEST(TlsLoader, AllListenerKeys) {
         - cert: a-ec.pem
           key: a-ec.key
       policy: modern
-      alpn: [h2, http/1.1]
+      alpn: [http/1.1]
       session_tickets: false
       ticket_rotation: 12h
       session_cache_size: 0
@@ -76,7 +76,7 @@ TEST(TlsLoader, AllListenerKeys) {
   EXPECT_EQ(l.tls.certificates[1].cert_file, "a-ec.pem");
   EXPECT_EQ(l.tls.certificates[1].key_file, "a-ec.key");
   EXPECT_EQ(l.tls.policy, "modern");
-  EXPECT_EQ(l.tls.alpn, (std::vector<std::string>{"h2", "http/1.1"}));
+  EXPECT_EQ(l.tls.alpn, (std::vector<std::string>{"http/1.1"}));
   EXPECT_FALSE(l.tls.session_tickets);
   EXPECT_EQ(l.tls.ticket_rotation_ms, 12u * 3600000);
   EXPECT_EQ(l.tls.session_cache_size, 0u);
@@ -116,7 +116,7 @@ TEST(TlsLoader, ClusterTls) {
       ca: internal-ca.pem
       cert: client.pem
       key: client.key
-      alpn: [h2, http/1.1]
+      alpn: [http/1.1]
 )"),
                      "t.yaml");
   const ClusterTls& u = c->clusters[0].tls;
@@ -124,7 +124,7 @@ TEST(TlsLoader, ClusterTls) {
   EXPECT_EQ(u.ca_file, "internal-ca.pem");
   EXPECT_EQ(u.cert_file, "client.pem");
   EXPECT_EQ(u.key_file, "client.key");
-  EXPECT_EQ(u.alpn, (std::vector<std::string>{"h2", "http/1.1"}));
+  EXPECT_EQ(u.alpn, (std::vector<std::string>{"http/1.1"}));
 
   c = loadConfigText(yamlWith("", "    tls: { verify: false }\n"), "t.yaml");
   EXPECT_FALSE(c->clusters[0].tls.verify);
@@ -149,11 +149,16 @@ TEST(TlsLoader, ListenerTlsErrorsNamePositionAndKey) {
   EXPECT_EQ(errorOf(yamlWith(std::string("    tls:\n") + kCert + "      policy: moden\n")),
             "t.yaml:5:15: listeners[0].tls.policy: invalid value 'moden', expected one of "
             "intermediate, modern (did you mean 'modern'?)");
-  EXPECT_EQ(errorOf(yamlWith(std::string("    tls:\n") + kCert + "      alpn: [h2, http/1.0]\n")),
-            "t.yaml:5:18: listeners[0].tls.alpn[1]: invalid value 'http/1.0', expected one of h2, "
-            "http/1.1 (did you mean 'http/1.1'?)");
-  EXPECT_EQ(errorOf(yamlWith(std::string("    tls:\n") + kCert + "      alpn: [h2, h2]\n")),
-            "t.yaml:5:18: listeners[0].tls.alpn[1]: 'h2' is listed twice");
+  EXPECT_EQ(
+      errorOf(yamlWith(std::string("    tls:\n") + kCert + "      alpn: [http/1.1, http/1.0]\n")),
+      "t.yaml:5:24: listeners[0].tls.alpn[1]: invalid value 'http/1.0', expected one of "
+      "http/1.1 (did you mean 'http/1.1'?)");
+  EXPECT_EQ(
+      errorOf(yamlWith(std::string("    tls:\n") + kCert + "      alpn: [http/1.1, http/1.1]\n")),
+      "t.yaml:5:24: listeners[0].tls.alpn[1]: 'http/1.1' is listed twice");
+  EXPECT_EQ(errorOf(yamlWith(std::string("    tls:\n") + kCert + "      alpn: [h2, http/1.1]\n")),
+            "t.yaml:5:14: listeners[0].tls.alpn[0]: h2 is not served yet (HTTP/2 is not wired "
+            "into the proxy); use http/1.1");
   EXPECT_EQ(errorOf(yamlWith(std::string("    tls:\n") + kCert + "      ticket_rotation: 10s\n")),
             "t.yaml:5:24: listeners[0].tls.ticket_rotation: must be at least 1m");
   EXPECT_EQ(errorOf(yamlWith(std::string("    tls:\n") + kCert + "      session_tickets: yes\n")),
@@ -215,8 +220,8 @@ TEST(TlsLoader, ClusterTlsErrors) {
             "t.yaml:8:10: clusters[0].tls.cert: missing required key 'cert' (the client "
             "certificate for this key)");
   EXPECT_EQ(errorOf(yamlWith("", "    tls: { alpn: [h3] }\n")),
-            "t.yaml:8:19: clusters[0].tls.alpn[0]: invalid value 'h3', expected one of h2, "
-            "http/1.1 (did you mean 'h2'?)");
+            "t.yaml:8:19: clusters[0].tls.alpn[0]: invalid value 'h3', expected one of "
+            "http/1.1");
   EXPECT_EQ(errorOf(yamlWith("", "    tls: { verfiy: false }\n")),
             "t.yaml:8:12: clusters[0].tls.verfiy: unknown key 'verfiy', did you mean 'verify'?");
 }

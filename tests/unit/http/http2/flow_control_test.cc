@@ -144,5 +144,30 @@ TEST(Http2FlowControl, StallEndsWhenWindowOpens) {
   EXPECT_EQ(p.server->longestZeroWindowStall(ms), 0);
 }
 
+TEST(Http2FlowControl, OutputStopsAtAFullBufferAndResumesOnFrameBoundaries) {
+  Limits l;
+  Pair p(l, /*client_window=*/1 << 20);
+  p.pump();
+  nghttp2_submit_window_update(p.client.session, NGHTTP2_FLAG_NONE, 0, 4 << 20);
+  p.pump();
+  const int32_t id = p.client.request("GET", "/");
+  p.pump();
+  const std::string body(500000, 'q');
+  p.respond(id, 200, body);
+  // Flush without draining: the 64 KiB block takes whole frames (three 16 KiB DATA frames
+  // after the head) until the next one does not fit; then nothing more is written.
+  const size_t first = p.server->flushTo(p.out);
+  EXPECT_GE(first, 3u * (16384 + 9));
+  EXPECT_LT(p.out.spaceLeft(), 16384u + 9);
+  EXPECT_EQ(p.server->flushTo(p.out), 0u);
+  EXPECT_TRUE(p.server->wantsWrite());
+  // The client reads what is there (whole frames only), then everything else follows.
+  p.client.input(p.out.data(), p.out.size());
+  p.out.consume(p.out.size());
+  p.pump();
+  EXPECT_EQ(p.client.streams[id].body, body);
+  EXPECT_TRUE(p.client.streams[id].closed);
+}
+
 }  // namespace
 }  // namespace portico::http2::test
