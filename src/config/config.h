@@ -25,9 +25,53 @@ struct RouteMatch {
   std::shared_ptr<const router::Condition> condition;  // other conditions; null = none
 };
 
+// `redirect:` on a route: answered by portico with a Location built from the request.
+struct RouteRedirect {
+  bool enabled = false;
+  uint16_t status = 302;       // 301, 302, 303, 307 or 308
+  std::string scheme;          // "" = the request's (https on TLS listeners)
+  std::string host;            // "" = the request's host (its port dropped when port is set)
+  uint16_t port = 0;           // 0 = keep the request's port, if any
+  std::string path;            // non-empty: replaces the whole path
+  std::string prefix_rewrite;  // non-empty: replaces the route's matched path prefix
+  bool strip_query = false;
+};
+
+// `direct_response:` on a route: answered by portico with this status and body.
+struct DirectResponse {
+  bool enabled = false;
+  uint16_t status = 200;
+  std::string body;
+  std::string content_type = "text/plain; charset=utf-8";
+};
+
+// `request_headers:` / `response_headers:` on a route. Values may use ${client_ip},
+// ${host}, ${path} and ${request_id}.
+struct HeaderOps {
+  std::vector<std::pair<std::string, std::string>> set;  // replace any field of that name
+  std::vector<std::pair<std::string, std::string>> add;  // append, keeping existing ones
+  std::vector<std::string> remove;
+  bool empty() const { return set.empty() && add.empty() && remove.empty(); }
+};
+
+// `hsts:` on a listener or route: adds Strict-Transport-Security to responses.
+struct Hsts {
+  bool enabled = false;
+  uint32_t max_age_s = 31536000;
+  bool include_subdomains = false;
+  bool preload = false;
+};
+
 struct Route {
   RouteMatch match;
-  std::string cluster;                // must name a cluster
+  std::string cluster;  // must name a cluster (unless redirect / direct_response)
+  RouteRedirect redirect;
+  DirectResponse direct_response;
+  HeaderOps request_headers;
+  HeaderOps response_headers;
+  std::string prefix_rewrite;  // non-empty: the matched path prefix is replaced upstream
+  Hsts hsts;                   // `hsts:` on a TLS listener's route; overrides the listener's
+  bool hsts_set = false;
   bool retry_non_idempotent = false;  // YAML `retry_non_idempotent`: allow retrying POST etc.
   std::string location;               // "FILE:LINE:COLUMN" of the route, for messages
 };
@@ -61,14 +105,6 @@ struct ListenerTls {
   std::string client_ca_file;       // CAs that sign accepted client certificates
   uint32_t reload_check_ms = 5000;  // certificate/key/OCSP files are re-read when they change
   bool operator==(const ListenerTls&) const = default;
-};
-
-// `hsts:` on a listener or route: adds Strict-Transport-Security to responses.
-struct Hsts {
-  bool enabled = false;
-  uint32_t max_age_s = 31536000;
-  bool include_subdomains = false;
-  bool preload = false;
 };
 
 struct Listener {

@@ -335,6 +335,9 @@ class Loader {
   Hsts loadHsts(const Field& f) const;
   ClusterTls loadClusterTls(const Field& f) const;
   Route loadRoute(const Field& f);
+  // Route actions: redirect, direct_response, header changes, rewrite, hsts.
+  void loadRouteActions(const MapReader& m, Route& r) const;
+  HeaderOps loadHeaderOps(const Field& f) const;
   router::ConditionPtr loadMatch(const Field& f, RouteMatch* keys, size_t depth) const;
   router::ConditionPtr loadWhen(const Field& f) const;
   void loadFieldTests(const Field& f, router::Condition::Kind kind,
@@ -542,7 +545,9 @@ router::ConditionPtr Loader::loadWhen(const Field& f) const {
 }
 
 Route Loader::loadRoute(const Field& f) {
-  MapReader m(*this, f, {"match", "when", "cluster", "retry_non_idempotent"});
+  MapReader m(*this, f,
+              {"match", "when", "cluster", "retry_non_idempotent", "redirect", "direct_response",
+               "request_headers", "response_headers", "rewrite", "hsts"});
   Route r;
   r.location = locate(source_, f.mark());
   std::vector<router::ConditionPtr> terms;
@@ -554,11 +559,107 @@ Route Loader::loadRoute(const Field& f) {
     if (c) terms.push_back(c);
   }
   if (!terms.empty()) r.match.condition = router::makeAll(std::move(terms));
-  const Field cluster = m.require("cluster");
-  r.cluster = nonEmpty(cluster);
-  cluster_refs_.push_back(ClusterRef{cluster, r.cluster});
+  loadRouteActions(m, r);
+  if (r.redirect.enabled || r.direct_response.enabled) {
+    if (auto c = m.get("cluster"))
+      fail(*c, "a route answers with redirect or direct_response, or goes to a cluster: not both");
+    if (r.redirect.enabled && r.direct_response.enabled)
+      fail(*m.get("direct_response"), "a route has redirect or direct_response, not both");
+  } else {
+    const Field cluster = m.require("cluster");
+    r.cluster = nonEmpty(cluster);
+    cluster_refs_.push_back(ClusterRef{cluster, r.cluster});
+  }
   if (auto v = m.get("retry_non_idempotent")) r.retry_non_idempotent = boolean(*v);
   return r;
+}
+
+void Loader::loadRouteActions(const MapReader& m, Route& r) const {
+  if (auto v = m.get("redirect")) {
+    const MapReader rm(
+        *this, *v, {"status", "scheme", "host", "port", "path", "prefix_rewrite", "strip_query"});
+    RouteRedirect& d = r.redirect;
+    d.enabled = true;
+    if (auto s = rm.get("status")) {
+      d.status = static_cast<uint16_t>(unsignedValue(*s, 301, 308));
+      if (d.status > 303 && d.status < 307)
+        fail(*s, "a redirect status is 301, 302, 303, 307 or 308");
+    }
+    if (auto s = rm.get("scheme")) d.scheme = choice(*s, {"http", "https"});
+    if (auto s = rm.get("host")) {
+      d.host = nonEmpty(*s);
+      if (!isVisible(d.host) || d.host.find('/') != std::string::npos)
+        fail(*s, "not a host name: '" + d.host + "'");
+    }
+    if (auto s = rm.get("port")) d.port = static_cast<uint16_t>(unsignedValue(*s, 1, 65535));
+    if (auto s = rm.get("path")) {
+      d.path = nonEmpty(*s);
+      if (d.path[0] != '/' || !isVisible(d.path))
+        fail(*s, "a path starts with '/' and has no spaces");
+    }
+    if (auto s = rm.get("prefix_rewrite")) {
+      d.prefix_rewrite = nonEmpty(*s);
+      if (d.prefix_rewrite[0] != '/' || !isVisible(d.prefix_rewrite))
+        fail(*s, "a path prefix starts with '/' and has no spaces");
+    }
+    if (!d.path.empty() && !d.prefix_rewrite.empty())
+      fail(*v, "redirect has path or prefix_rewrite, not both");
+    if (auto s = rm.get("strip_query")) d.strip_query = boolean(*s);
+  }
+  if (auto v = m.get("direct_response")) {
+    const MapReader dm(*this, *v, {"status", "body", "content_type"});
+    DirectResponse& d = r.direct_response;
+    d.enabled = true;
+    d.status = static_cast<uint16_t>(unsignedValue(dm.require("status"), 200, 599));
+    if (auto s = dm.get("body")) d.body = str(*s);
+    if (auto s = dm.get("content_type")) {
+      d.content_type = nonEmpty(*s);
+      if (d.content_type.find_first_of("\r\n") != std::string::npos)
+        fail(*s, "a content type is one line");
+    }
+  }
+  if (auto v = m.get("request_headers")) r.request_headers = loadHeaderOps(*v);
+  if (auto v = m.get("response_headers")) r.response_headers = loadHeaderOps(*v);
+  if (auto v = m.get("rewrite")) {
+    const MapReader wm(*this, *v, {"prefix"});
+    const Field p = wm.require("prefix");
+    r.prefix_rewrite = nonEmpty(p);
+    if (r.prefix_rewrite[0] != '/' || !isVisible(r.prefix_rewrite))
+      fail(p, "a path prefix starts with '/' and has no spaces");
+  }
+  if (auto v = m.get("hsts")) {
+    r.hsts = loadHsts(*v);
+    r.hsts_set = true;
+  }
+}
+
+// `{ set: { Name: value }, add: { Name: value }, remove: [ Name ] }`.
+HeaderOps Loader::loadHeaderOps(const Field& f) const {
+  HeaderOps ops;
+  const MapReader m(*this, f, {"set", "add", "remove"});
+  auto pairs = [&](const Field& g, std::vector<std::pair<std::string, std::string>>& out) {
+    if (!g.node.IsMap()) fail(g, "expected a map of header name: value, got " + describe(g.node));
+    for (auto it = g.node.begin(); it != g.node.end(); ++it) {
+      const YAML::Node k = it->first;
+      const YAML::Node val = it->second;
+      const Field vf{childPath(g.path, k.IsScalar() ? k.Scalar() : "?"), val, k.Mark()};
+      if (!k.IsScalar() || !isToken(k.Scalar())) fail(k.Mark(), g.path, "not a valid header name");
+      std::string value = str(vf);
+      if (value.find_first_of("\r\n") != std::string::npos || value.find('\0') != std::string::npos)
+        fail(vf, "a header value is one line");
+      out.emplace_back(k.Scalar(), std::move(value));
+    }
+  };
+  if (auto v = m.get("set")) pairs(*v, ops.set);
+  if (auto v = m.get("add")) pairs(*v, ops.add);
+  if (auto v = m.get("remove")) {
+    for (const Field& item : list(*v, "header names")) {
+      std::string name = nonEmpty(item);
+      if (!isToken(name)) fail(item, "not a valid header name: '" + name + "'");
+      ops.remove.push_back(std::move(name));
+    }
+  }
+  return ops;
 }
 
 void Loader::loadGeoIp(const Field& f, Config& c) {

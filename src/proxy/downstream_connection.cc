@@ -592,6 +592,11 @@ void DownstreamConnection::startResponse() {
   if (worker_.draining()) keep_alive_ = false;
   ResponseForwardInfo info{cfg.via_name, version_minor_ == 0, keep_alive_, dechunk_,
                            extra_resp_headers_};
+  HeaderVars vars{peer_ip_, heads_->req.host, heads_->req.target, heads_->ids.requestId()};
+  if (route_ && route_->config && !route_->config->response_headers.empty()) {
+    info.ops = &route_->config->response_headers;
+    info.vars = &vars;
+  }
   uint32_t space;
   char* p = out_.writable(worker_.buffers(), space);
   HeadWriter w{p, p + space};
@@ -660,7 +665,8 @@ void DownstreamConnection::endExchangeResources(bool abort_upstream) {
   }
 }
 
-void DownstreamConnection::respondError(uint16_t status, std::string_view extra) {
+void DownstreamConnection::respondError(uint16_t status, std::string_view extra,
+                                        const config::DirectResponse* direct) {
   endExchangeResources(true);
   if (!heads_) heads_ = worker_.acquireHeads();
   if (resp_started_) {
@@ -683,15 +689,20 @@ void DownstreamConnection::respondError(uint16_t status, std::string_view extra)
   // The connection survives routing and upstream failures when the request was read whole;
   // parse errors, timeouts and size limits always close it.
   bool keep = in_exchange && keep_alive_ && heads_->req_body.done() && !client_eof_ &&
-              (status == 301 || status == 404 || status == 501 || status == 502 || status == 503 ||
-               status == 504);
+              (direct || (status >= 301 && status <= 308) || status == 404 || status == 501 ||
+               status == 502 || status == 503 || status == 504);
   status_ = status;
   keep_alive_ = keep;
   uint32_t space;
   char* p = out_.writable(worker_.buffers(), space);
   HeadWriter w{p, p + space};
-  writeErrorResponse(status, !keep, method_ == http::Method::Head, cfg.server_header, w,
-                     retry_after_ ? std::string_view("Retry-After: 5\r\n") : extra);
+  if (direct) {
+    writeLocalResponse(status, !keep, method_ == http::Method::Head, cfg.server_header,
+                       direct->content_type, direct->body, w, extra);
+  } else {
+    writeErrorResponse(status, !keep, method_ == http::Method::Head, cfg.server_header, w,
+                       retry_after_ ? std::string_view("Retry-After: 5\r\n") : extra);
+  }
   retry_after_ = false;
   if (!w.overflow) out_.commit(static_cast<uint32_t>(w.written(p)));
   resp_head_bytes_ = static_cast<uint32_t>(w.written(p));

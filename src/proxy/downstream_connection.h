@@ -96,7 +96,10 @@ class DownstreamConnection final : public event::IoHandler,
   // Answers `status` (when no response byte was sent yet) and closes afterwards unless the
   // request was read whole and the status allows keeping the connection. `extra` holds header
   // lines (each ending CRLF) added to the response, e.g. a Location.
-  void respondError(uint16_t status, std::string_view extra = {});
+  void respondError(uint16_t status, std::string_view extra = {},
+                    const config::DirectResponse* direct = nullptr);
+  // A route's redirect action: 3xx with a Location built from the request.
+  void redirectRoute(const config::RouteRedirect& d, const router::CompiledRoute& route);
   // Plain listener with redirect_https: answers 301 to the https URL of this request.
   void redirectToHttps(uint16_t port);
   void endExchangeResources(bool abort_upstream);
@@ -137,7 +140,8 @@ class DownstreamConnection final : public event::IoHandler,
   upstream::UpstreamConnection* up_ = nullptr;
   upstream::HostPool* host_ = nullptr;
   upstream::ClusterRuntime* cluster_ = nullptr;
-  const ListenerInfo* listener_info_ = nullptr;  // of gen_'s snapshot, set by startExchange
+  const ListenerInfo* listener_info_ = nullptr;   // of gen_'s snapshot, set by startExchange
+  const router::CompiledRoute* route_ = nullptr;  // of gen_'s snapshot, set by startExchange
   int host_idx_ = -1;
   uint32_t attempt_ = 0;
   uint64_t attempt_start_ms_ = 0;

@@ -8,6 +8,28 @@ std::string_view reasonPhrase(uint16_t status) {
       return "Continue";
     case 200:
       return "OK";
+    case 201:
+      return "Created";
+    case 202:
+      return "Accepted";
+    case 204:
+      return "No Content";
+    case 301:
+      return "Moved Permanently";
+    case 302:
+      return "Found";
+    case 303:
+      return "See Other";
+    case 307:
+      return "Temporary Redirect";
+    case 308:
+      return "Permanent Redirect";
+    case 401:
+      return "Unauthorized";
+    case 410:
+      return "Gone";
+    case 429:
+      return "Too Many Requests";
     case 400:
       return "Bad Request";
     case 403:
@@ -64,6 +86,29 @@ void writeErrorResponse(uint16_t status, bool close, bool head_only, bool server
     w.put(reason);
     w.put("\n");
   }
+}
+
+void writeLocalResponse(uint16_t status, bool close, bool head_only, bool server_header,
+                        std::string_view content_type, std::string_view body, HeadWriter& w,
+                        std::string_view extra) {
+  w.put("HTTP/1.1 ");
+  w.putUint(status);
+  w.put(" ");
+  w.put(reasonPhrase(status));
+  w.put("\r\n");
+  if (server_header) w.put("Server: portico\r\n");
+  const bool bodiless = status == 204 || status == 304;
+  if (!bodiless) {
+    w.put("Content-Type: ");
+    w.put(content_type);
+    w.put("\r\nContent-Length: ");
+    w.putUint(body.size());
+    w.put("\r\n");
+  }
+  if (close) w.put("Connection: close\r\n");
+  w.put(extra);
+  w.put("\r\n");
+  if (!head_only && !bodiless) w.put(body);
 }
 
 }  // namespace portico::proxy

@@ -18,4 +18,10 @@ std::string_view reasonPhrase(uint16_t status);
 void writeErrorResponse(uint16_t status, bool close, bool head_only, bool server_header,
                         HeadWriter& w, std::string_view extra = {});
 
+// Writes a complete response with this content type and body (a route's direct_response).
+// 204 and 304 carry no body and no Content-Type/Length.
+void writeLocalResponse(uint16_t status, bool close, bool head_only, bool server_header,
+                        std::string_view content_type, std::string_view body, HeadWriter& w,
+                        std::string_view extra = {});
+
 }  // namespace portico::proxy

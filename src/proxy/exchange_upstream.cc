@@ -76,6 +76,7 @@ void DownstreamConnection::startExchange() {
   resp_head_bytes_ = 0;
   cluster_name_ = nullptr;
   cluster_ = nullptr;
+  route_ = nullptr;
   host_ = nullptr;
   host_idx_ = -1;
   attempt_ = 0;
@@ -123,13 +124,6 @@ void DownstreamConnection::startExchange() {
     redirectToHttps(li.config->redirect_https_port);
     return;
   }
-  extra_resp_headers_ = li.hsts_header;
-  if (heads_->ids.request_id_len && cfg.request_id.response_header) {
-    extra_resp_headers_.append(cfg.request_id.header)
-        .append(": ")
-        .append(heads_->ids.requestId())
-        .append("\r\n");
-  }
   router::RequestView view = router::viewOf(heads_->req, peer_.sa(), &snap.trusted_proxies);
   if (io_.isTls()) {
     view.sni = io_.serverName();
@@ -139,6 +133,28 @@ void DownstreamConnection::startExchange() {
   if (!route) {
     respondError(404);
     return;
+  }
+  route_ = route;
+  // HSTS: the route's own setting when it has one, else the listener's (TLS only).
+  std::string_view hsts = li.hsts_header;
+  if (route->hsts_override) hsts = io_.isTls() ? std::string_view(route->hsts_header) : "";
+  extra_resp_headers_ = hsts;
+  if (heads_->ids.request_id_len && cfg.request_id.response_header) {
+    extra_resp_headers_.append(cfg.request_id.header)
+        .append(": ")
+        .append(heads_->ids.requestId())
+        .append("\r\n");
+  }
+  if (route->config) {
+    const config::Route& rc = *route->config;
+    if (rc.redirect.enabled) {
+      redirectRoute(rc.redirect, *route);
+      return;
+    }
+    if (rc.direct_response.enabled) {
+      respondError(rc.direct_response.status, extra_resp_headers_, &rc.direct_response);
+      return;
+    }
   }
   cluster_name_ = &route->cluster_name;
   cluster_ = gen_->clusters[route->cluster_index].get();
@@ -266,6 +282,19 @@ void DownstreamConnection::startAttempt(bool fresh_only) {
   }
   info.traceparent = ids.traceParent();
   info.drop_tracestate = ids.generated_traceparent;
+  HeaderVars vars{peer_ip_, heads_->req.host, heads_->req.target, ids.requestId()};
+  if (route_ && route_->config) {
+    const config::Route& rc = *route_->config;
+    if (!rc.request_headers.empty()) {
+      info.ops = &rc.request_headers;
+      info.vars = &vars;
+    }
+    if (!rc.prefix_rewrite.empty()) {
+      info.strip_prefix = route_->path_exact.empty() ? std::string_view(route_->path_prefix)
+                                                     : std::string_view(route_->path_exact);
+      info.new_prefix = rc.prefix_rewrite;
+    }
+  }
   std::string subject;
   if (io_.isTls()) {
     info.tls = true;
@@ -564,6 +593,52 @@ void DownstreamConnection::redirectToHttps(uint16_t port) {
   location.append(target.empty() || target.front() != '/' ? std::string_view("/") : target);
   location.append("\r\n");
   respondError(301, location);
+}
+
+}  // namespace portico::proxy
+
+namespace portico::proxy {
+
+void DownstreamConnection::redirectRoute(const config::RouteRedirect& d,
+                                         const router::CompiledRoute& route) {
+  const http1::RequestHead& req = heads_->req;
+  std::string_view target = req.target;
+  size_t q = target.find('?');
+  std::string_view path = target.substr(0, q);
+  std::string_view query = q == std::string_view::npos ? std::string_view() : target.substr(q);
+  std::string loc = "Location: ";
+  loc.append(d.scheme.empty() ? (io_.isTls() ? "https" : "http") : d.scheme).append("://");
+  std::string_view host = d.host.empty() ? req.host : std::string_view(d.host);
+  if (d.port) {
+    // The host without its port, then the configured port (unless the scheme's default).
+    size_t end = host.size();
+    if (!host.empty() && host.front() == '[')
+      end = host.find(']') == std::string_view::npos ? host.size() : host.find(']') + 1;
+    else if (size_t c = host.find(':'); c != std::string_view::npos)
+      end = c;
+    loc.append(host.substr(0, end));
+    bool https = loc.compare(10, 5, "https") == 0;
+    if (!((https && d.port == 443) || (!https && d.port == 80)))
+      loc.append(":").append(std::to_string(d.port));
+  } else {
+    loc.append(host);
+  }
+  if (!d.path.empty()) {
+    loc.append(d.path);
+  } else if (!d.prefix_rewrite.empty() && route.path_exact.empty() &&
+             path.substr(0, route.path_prefix.size()) == route.path_prefix) {
+    std::string_view rest = path.substr(route.path_prefix.size());
+    std::string_view np = d.prefix_rewrite;
+    if (np.back() == '/' && !rest.empty() && rest.front() == '/') np.remove_suffix(1);
+    loc.append(np).append(rest);
+  } else if (!d.prefix_rewrite.empty() && !route.path_exact.empty()) {
+    loc.append(d.prefix_rewrite);
+  } else {
+    loc.append(path.empty() ? std::string_view("/") : path);
+  }
+  if (!d.strip_query) loc.append(query);
+  loc.append("\r\n").append(extra_resp_headers_);
+  respondError(d.status, loc);
 }
 
 }  // namespace portico::proxy

@@ -119,6 +119,55 @@ bool namedInConnection(const http1::MessageHead& head, std::string_view name) {
   return t.names(name);
 }
 
+bool headerOpsDrop(const config::HeaderOps& ops, std::string_view name) {
+  for (const std::string& r : ops.remove)
+    if (http::equalsIgnoreCase(r, name)) return true;
+  for (const auto& kv : ops.set)
+    if (http::equalsIgnoreCase(kv.first, name)) return true;
+  return false;
+}
+
+namespace {
+void putExpanded(HeadWriter& w, std::string_view v, const HeaderVars& vars) {
+  while (!v.empty()) {
+    size_t at = v.find("${");
+    if (at == std::string_view::npos) {
+      w.put(v);
+      return;
+    }
+    w.put(v.substr(0, at));
+    size_t end = v.find('}', at);
+    if (end == std::string_view::npos) {
+      w.put(v.substr(at));
+      return;
+    }
+    std::string_view name = v.substr(at + 2, end - at - 2);
+    if (name == "client_ip")
+      w.put(vars.client_ip);
+    else if (name == "host")
+      w.put(vars.host);
+    else if (name == "path")
+      w.put(vars.path);
+    else if (name == "request_id")
+      w.put(vars.request_id);
+    else
+      w.put(v.substr(at, end - at + 1));  // unknown: kept as written
+    v.remove_prefix(end + 1);
+  }
+}
+}  // namespace
+
+void putHeaderOps(HeadWriter& w, const config::HeaderOps& ops, const HeaderVars& vars) {
+  for (const auto* list : {&ops.set, &ops.add}) {
+    for (const auto& kv : *list) {
+      w.put(kv.first);
+      w.put(": ");
+      putExpanded(w, kv.second, vars);
+      w.put("\r\n");
+    }
+  }
+}
+
 void writeUpstreamRequestHead(const http1::RequestHead& req, const RequestForwardInfo& info,
                               HeadWriter& w) {
   ConnectionTokens conn;
@@ -127,6 +176,16 @@ void writeUpstreamRequestHead(const http1::RequestHead& req, const RequestForwar
   w.put(" ");
   std::string_view target = originForm(req.target);
   if (!target.empty() && target[0] == '?') w.put("/");
+  if (!info.strip_prefix.empty() &&
+      target.substr(0, info.strip_prefix.size()) == info.strip_prefix) {
+    std::string_view rest = target.substr(info.strip_prefix.size());
+    std::string_view np = info.new_prefix;
+    if (!np.empty() && np.back() == '/' && !rest.empty() && rest.front() == '/')
+      np.remove_suffix(1);
+    w.put(np);
+    if (np.empty() && (rest.empty() || rest.front() != '/')) w.put("/");
+    target = rest;
+  }
   w.put(target);
   w.put(" HTTP/1.1\r\nHost: ");
   w.put(info.host_override.empty() ? req.host : info.host_override);
@@ -177,11 +236,13 @@ void writeUpstreamRequestHead(const http1::RequestHead& req, const RequestForwar
         if (info.drop_tracestate && h.name.size() == 10 &&
             http::equalsIgnoreCase(h.name, "tracestate"))
           continue;
+        if (info.ops && headerOpsDrop(*info.ops, h.name)) continue;
         putHeader(w, h.name, h.value);
     }
   }
   if (!info.client_cert_subject.empty() && !info.client_cert_header.empty())
     putHeader(w, info.client_cert_header, info.client_cert_subject);
+  if (info.ops && info.vars) putHeaderOps(w, *info.ops, *info.vars);
   if (!info.request_id.empty()) putHeader(w, info.request_id_header, info.request_id);
   if (!info.traceparent.empty()) putHeader(w, "traceparent", info.traceparent);
   switch (req.framing) {
@@ -262,9 +323,11 @@ void writeDownstreamResponseHead(const http1::ResponseHead& resp, const Response
         continue;
       default:
         if ((conn.count || conn.overflow) && conn.names(h.name)) continue;
+        if (info.ops && headerOpsDrop(*info.ops, h.name)) continue;
         putHeader(w, h.name, h.value);
     }
   }
+  if (info.ops && info.vars) putHeaderOps(w, *info.ops, *info.vars);
   if (resp.framing == http1::BodyFraming::Chunked && !info.dechunk) putTransferCodings(resp, w);
   w.put("Via: 1.1 ");
   w.put(info.via_name);

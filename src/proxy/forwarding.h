@@ -5,6 +5,7 @@
 // Thread: pure functions, any thread.
 #include <string_view>
 
+#include "config/config.h"
 #include "http/http1/parser.h"
 
 namespace portico::proxy {
@@ -18,6 +19,16 @@ struct HeadWriter {
   void putUint(uint64_t v);
   size_t written(const char* start) const { return static_cast<size_t>(p - start); }
 };
+
+// Values of the ${...} variables in configured header values.
+struct HeaderVars {
+  std::string_view client_ip, host, path, request_id;
+};
+
+// Writes the fields of `ops` (set, then add) with variables expanded. Skips nothing.
+void putHeaderOps(HeadWriter& w, const config::HeaderOps& ops, const HeaderVars& vars);
+// True when `ops` removes or replaces the field `name`.
+bool headerOpsDrop(const config::HeaderOps& ops, std::string_view name);
 
 struct RequestForwardInfo {
   std::string_view client_ip;      // "1.2.3.4" or "::1"
@@ -37,6 +48,11 @@ struct RequestForwardInfo {
   // client's tracestate (it belongs to a trace portico did not continue).
   std::string_view traceparent;
   bool drop_tracestate = false;
+  // Route actions: header changes, and a path prefix replaced (strip_prefix -> new_prefix).
+  const config::HeaderOps* ops = nullptr;
+  const HeaderVars* vars = nullptr;
+  std::string_view strip_prefix;
+  std::string_view new_prefix;
 };
 
 // Writes the upstream request head for `req` (always HTTP/1.1, origin-form target).
@@ -49,6 +65,8 @@ struct ResponseForwardInfo {
   bool keep_alive = false;     // downstream connection stays open after this response
   bool dechunk = false;        // body is chunked upstream but sent close-delimited downstream
   std::string_view extra;      // header lines added verbatim (each ending CRLF), e.g. Set-Cookie
+  const config::HeaderOps* ops = nullptr;  // route's response_headers
+  const HeaderVars* vars = nullptr;
 };
 
 // Writes the downstream response head for `resp` (status line HTTP/1.1).

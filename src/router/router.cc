@@ -37,6 +37,13 @@ void Router::add(const config::Route& r, uint32_t cluster_index) {
   c.cluster_index = cluster_index;
   c.cluster_name = r.cluster;
   c.retry_non_idempotent = r.retry_non_idempotent;
+  c.config = &r;
+  c.hsts_override = r.hsts_set;
+  if (r.hsts_set && r.hsts.enabled) {
+    c.hsts_header = "Strict-Transport-Security: max-age=" + std::to_string(r.hsts.max_age_s) +
+                    (r.hsts.include_subdomains ? "; includeSubDomains" : "") +
+                    (r.hsts.preload ? "; preload" : "") + "\r\n";
+  }
   if (!c.path_exact.empty())
     tables_[table].addExact(c.path_exact, c.index);
   else

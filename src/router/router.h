@@ -37,6 +37,10 @@ struct CompiledRoute {
   uint32_t cluster_index = 0;  // index into the snapshot's clusters
   std::string cluster_name;
   bool retry_non_idempotent = false;
+  static constexpr uint32_t kNoCluster = UINT32_MAX;  // redirect / direct_response routes
+  const config::Route* config = nullptr;  // actions; lives as long as the snapshot's Config
+  bool hsts_override = false;             // the route sets its own HSTS (maybe none)
+  std::string hsts_header;                // "Strict-Transport-Security: ...\r\n" or ""
 };
 
 class Router {
@@ -46,7 +50,8 @@ class Router {
   template <typename F>
   static Router build(const std::vector<config::Route>& routes, F clusterIndex) {
     Router r;
-    for (const auto& cr : routes) r.add(cr, clusterIndex(cr.cluster));
+    for (const auto& cr : routes)
+      r.add(cr, cr.cluster.empty() ? CompiledRoute::kNoCluster : clusterIndex(cr.cluster));
     return r;
   }
   // Returns the route for the request, or nullptr (-> 404). Allocation-free, never throws.

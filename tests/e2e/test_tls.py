@@ -422,3 +422,20 @@ def test_routes_match_sni_and_client_certificate(procs, pki):
         assert c.request("GET", "/", host="site.test").json()["backend"] == "default"
     with TlsConn(port, client_context(pki, cert=pki.client), server_name="site.test") as c:
         assert c.request("GET", "/", host="site.test").json()["backend"] == "with-cert"
+
+
+def test_hsts_per_route(procs, pki):
+    b = procs.echo("b0")
+    port = free_port()
+    cfg = tls_config(port, b, pki, listener_extra={"hsts": {"max_age": 600}})
+    cfg["listeners"][0]["routes"] = [
+        {"match": {"path_prefix": "/nohsts"}, "cluster": "web", "hsts": False},
+        {"match": {"path_prefix": "/strict"}, "cluster": "web",
+         "hsts": {"max_age": 63072000, "include_subdomains": True, "preload": True}},
+        {"match": {"path_prefix": "/"}, "cluster": "web"}]
+    procs.portico(cfg)
+    with TlsConn(port, client_context(pki)) as c:
+        assert c.request("GET", "/").header("Strict-Transport-Security") == "max-age=600"
+        assert c.request("GET", "/nohsts").header("Strict-Transport-Security") is None
+        assert c.request("GET", "/strict").header("Strict-Transport-Security") == (
+            "max-age=63072000; includeSubDomains; preload")

@@ -632,3 +632,60 @@ TEST(ForwardingTls, ClientCertificateSubjectReplacesClientHeader) {
 
 }  // namespace
 }  // namespace portico::proxy
+
+namespace portico::proxy {
+namespace {
+
+std::string headWith(std::string_view request, const RequestForwardInfo& info) {
+  ParsedReq p = parseReq(request);
+  char buf[4096];
+  HeadWriter w{buf, buf + sizeof buf};
+  writeUpstreamRequestHead(*p.head, info, w);
+  EXPECT_FALSE(w.overflow);
+  return std::string(buf, w.written(buf));
+}
+
+TEST(ForwardingRouteActions, HeaderOpsWithVariables) {
+  config::HeaderOps ops;
+  ops.set = {{"X-Env", "prod"}};
+  ops.add = {{"X-Via-Host", "${host}|${client_ip}|${request_id}|${unknown}"}};
+  ops.remove = {"x-secret"};
+  HeaderVars vars{"1.2.3.4", "a.test", "/p", "rid-1"};
+  RequestForwardInfo info;
+  info.client_ip = "1.2.3.4";
+  info.via_name = "portico";
+  info.ops = &ops;
+  info.vars = &vars;
+  std::string out = headWith(
+      "GET /p HTTP/1.1\r\nHost: a.test\r\nX-Env: dev\r\nX-Secret: s\r\nX-Keep: k\r\n\r\n", info);
+  EXPECT_EQ(out.find("X-Env: dev"), std::string::npos) << out;
+  EXPECT_EQ(out.find("X-Secret"), std::string::npos) << out;
+  EXPECT_NE(out.find("X-Keep: k\r\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("X-Env: prod\r\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("X-Via-Host: a.test|1.2.3.4|rid-1|${unknown}\r\n"), std::string::npos) << out;
+}
+
+TEST(ForwardingRouteActions, PrefixRewrite) {
+  RequestForwardInfo info;
+  info.client_ip = "1.2.3.4";
+  info.via_name = "portico";
+  struct Case {
+    const char* strip;
+    const char* with;
+    const char* target;
+    const char* want;
+  } cases[] = {{"/api/", "/", "/api/users?x=1", "GET /users?x=1 HTTP/1.1"},
+               {"/api", "/v2", "/api/users", "GET /v2/users HTTP/1.1"},
+               {"/api", "", "/api", "GET / HTTP/1.1"},
+               {"/api", "/v2", "/other", "GET /other HTTP/1.1"}};
+  for (const Case& c : cases) {
+    info.strip_prefix = c.strip;
+    info.new_prefix = c.with;
+    std::string out =
+        headWith(std::string("GET ") + c.target + " HTTP/1.1\r\nHost: a\r\n\r\n", info);
+    EXPECT_EQ(out.substr(0, out.find("\r\n")), c.want) << c.target;
+  }
+}
+
+}  // namespace
+}  // namespace portico::proxy

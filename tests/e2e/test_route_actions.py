@@ -1,0 +1,124 @@
+"""Route actions: redirects, direct responses, request/response header changes with
+variables, path prefix rewrites and per-route HSTS."""
+import pytest
+
+from e2elib import HttpConn, free_port, make_config
+
+
+def route_config(port, backend, routes, **kw):
+    cfg = make_config(port, {"web": [backend.addr]}, **kw)
+    cfg["listeners"][0]["routes"] = routes
+    return cfg
+
+
+def upstream_headers(r):
+    hs = {}
+    for k, v in r.json()["headers"]:
+        hs.setdefault(k.lower(), []).append(v)
+    return hs
+
+
+def test_redirects(procs):
+    b = procs.echo("b")
+    port = free_port()
+    procs.portico(route_config(port, b, [
+        {"match": {"path_prefix": "/old/"}, "redirect": {"status": 301, "prefix_rewrite": "/new/"}},
+        {"match": {"path": "/moved"}, "redirect": {"status": 308, "host": "other.test",
+                                                   "path": "/here", "strip_query": True}},
+        {"match": {"path_prefix": "/secure"}, "redirect": {"scheme": "https", "port": 8443}},
+        {"match": {"path_prefix": "/"}, "cluster": "web"},
+    ]))
+    with HttpConn(port) as c:
+        r = c.request("GET", "/old/a/b?x=1", "site.test:8080")
+        assert r.status == 301 and r.header("Location") == "http://site.test:8080/new/a/b?x=1"
+        r = c.request("GET", "/moved?drop=me", "site.test")
+        assert r.status == 308 and r.header("Location") == "http://other.test/here"
+        r = c.request("GET", "/secure/x", "site.test:8080")
+        assert r.status == 302 and r.header("Location") == "https://site.test:8443/secure/x"
+        assert r.header("X-Request-ID")
+        # The connection is kept and the catch-all still proxies.
+        assert c.request("GET", "/other", "site.test").json()["backend"] == "b"
+    assert b.stats()["heads"] == 1, "a redirected request reached the backend"
+
+
+def test_direct_response(procs):
+    b = procs.echo("b")
+    port = free_port()
+    procs.portico(route_config(port, b, [
+        {"match": {"path": "/healthz"}, "direct_response": {"status": 200, "body": "ok\n"}},
+        {"match": {"path": "/gone"}, "direct_response": {"status": 410, "body": '{"gone":true}',
+                                                         "content_type": "application/json"}},
+        {"match": {"path": "/empty"}, "direct_response": {"status": 204}},
+        {"match": {"path_prefix": "/"}, "cluster": "web"},
+    ]))
+    with HttpConn(port) as c:
+        r = c.request("GET", "/healthz", "site.test")
+        assert (r.status, r.body) == (200, b"ok\n")
+        assert r.header("Content-Type").startswith("text/plain")
+        r = c.request("GET", "/gone", "site.test")
+        assert (r.status, r.body, r.header("Content-Type")) == (410, b'{"gone":true}',
+                                                                 "application/json")
+        r = c.request("HEAD", "/healthz", "site.test")
+        assert r.status == 200 and r.header("Content-Length") == "3" and r.body == b""
+        r = c.request("GET", "/empty", "site.test")
+        assert r.status == 204 and r.body == b""
+        assert c.request("GET", "/x", "site.test").status == 200
+    assert b.stats()["heads"] == 1
+
+
+def test_header_changes_with_variables(procs):
+    b = procs.echo("b")
+    port = free_port()
+    procs.portico(route_config(port, b, [{
+        "match": {"path_prefix": "/"}, "cluster": "web",
+        "request_headers": {"set": {"X-Env": "prod", "User-Agent": "portico-rewritten"},
+                            "add": {"X-Seen-By": "${host} ${client_ip} ${path} ${nope}"},
+                            "remove": ["X-Secret"]},
+        "response_headers": {"set": {"Server": "edge"}, "add": {"X-Req": "${request_id}"},
+                             "remove": ["X-Powered-By"]},
+    }]))
+    with HttpConn(port) as c:
+        r = c.request("GET", "/p?q=1&rh=X-Powered-By:php&rh=Server:backend", "site.test",
+                      headers=[("X-Secret", "s3"), ("X-Env", "dev"), ("User-Agent", "curl")])
+        up = upstream_headers(r)
+        assert up["x-env"] == ["prod"] and up["user-agent"] == ["portico-rewritten"]
+        assert "x-secret" not in up
+        assert up["x-seen-by"] == ["site.test 127.0.0.1 /p?q=1&rh=X-Powered-By:php&rh=Server:backend ${nope}"]
+        assert r.header("X-Powered-By") is None
+        assert r.header_all("Server") == ["edge"]
+        assert r.header("X-Req") == r.header("X-Request-ID")
+
+
+@pytest.mark.parametrize("prefix,rewrite,target,want", [
+    ("/api/", "/", "/api/users?id=1", "/users?id=1"),
+    ("/api", "/v2", "/api/users", "/v2/users"),
+    ("/api/", "/internal/", "/api/", "/internal/"),
+])
+def test_prefix_rewrite(procs, prefix, rewrite, target, want):
+    b = procs.echo("b")
+    port = free_port()
+    procs.portico(route_config(port, b, [
+        {"match": {"path_prefix": prefix}, "cluster": "web", "rewrite": {"prefix": rewrite}}]))
+    with HttpConn(port) as c:
+        r = c.request("GET", target, "site.test")
+        assert r.status == 200 and r.json()["target"] == want
+
+
+def test_route_config_errors(procs, tmp_path):
+    import subprocess
+    from e2elib import PORTICO_BIN, to_yaml
+    b = procs.echo("b")
+    for route, needle in (
+            ({"match": {"path_prefix": "/"}, "cluster": "web", "redirect": {"status": 301}},
+             "not both"),
+            ({"match": {"path_prefix": "/"}, "redirect": {"status": 305}}, "redirect.status"),
+            ({"match": {"path_prefix": "/"}, "direct_response": {"body": "x"}},
+             "direct_response.status"),
+            ({"match": {"path_prefix": "/"}, "cluster": "web",
+              "request_headers": {"set": {"Bad Name": "x"}}}, "request_headers.set")):
+        cfg = route_config(free_port(), b, [route])
+        path = tmp_path / "c.yaml"
+        path.write_text(to_yaml(cfg))
+        out = subprocess.run([PORTICO_BIN, "check", "-c", str(path)], capture_output=True,
+                             text=True, timeout=10)
+        assert out.returncode == 1 and needle in out.stderr + out.stdout, (route, out)
