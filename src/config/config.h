@@ -62,9 +62,37 @@ struct Hsts {
   bool preload = false;
 };
 
+// `cors:` on a route (Fetch standard CORS protocol). Absent = portico adds no CORS headers.
+struct Cors {
+  bool enabled = false;
+  std::vector<std::string> allow_origins;  // exact origins ("https://a.example") or "*"
+  std::vector<std::string> allow_methods = {"GET", "HEAD", "POST"};
+  std::vector<std::string> allow_headers;   // empty: echo Access-Control-Request-Headers
+  std::vector<std::string> expose_headers;  // Access-Control-Expose-Headers
+  bool allow_credentials = false;           // never with "*" (the origin is echoed instead)
+  uint32_t max_age_s = 600;                 // preflight cache time
+};
+
+// One side of a weighted split (`clusters: [ { name, weight } ]`).
+struct WeightedCluster {
+  std::string name;
+  uint32_t weight = 1;
+};
+
+// `split_by:` what keeps a client on one side of a split: the same key always lands on the same
+// cluster. None: each request is drawn at random.
+struct SplitKey {
+  enum class Source { None, Header, Cookie, Ip };
+  Source source = Source::None;
+  std::string name;  // header or cookie name
+};
+
 struct Route {
   RouteMatch match;
-  std::string cluster;  // must name a cluster (unless redirect / direct_response)
+  std::string cluster;  // must name a cluster (unless clusters / redirect / direct_response)
+  std::vector<WeightedCluster> clusters;  // weighted split (canary, blue/green); else empty
+  SplitKey split_by;
+  Cors cors;
   RouteRedirect redirect;
   DirectResponse direct_response;
   HeaderOps request_headers;

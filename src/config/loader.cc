@@ -337,6 +337,9 @@ class Loader {
   Route loadRoute(const Field& f);
   // Route actions: redirect, direct_response, header changes, rewrite, hsts.
   void loadRouteActions(const MapReader& m, Route& r) const;
+  void loadSplit(const MapReader& m, const Field& split, Route& r);
+  void loadCors(const Field& f, Cors& c) const;
+  void loadSecurityHeaders(const Field& f, Route& r) const;
   HeaderOps loadHeaderOps(const Field& f) const;
   router::ConditionPtr loadMatch(const Field& f, RouteMatch* keys, size_t depth) const;
   router::ConditionPtr loadWhen(const Field& f) const;
@@ -547,7 +550,8 @@ router::ConditionPtr Loader::loadWhen(const Field& f) const {
 Route Loader::loadRoute(const Field& f) {
   MapReader m(*this, f,
               {"match", "when", "cluster", "retry_non_idempotent", "redirect", "direct_response",
-               "request_headers", "response_headers", "rewrite", "hsts"});
+               "request_headers", "response_headers", "rewrite", "hsts", "clusters", "split_by",
+               "cors", "security_headers"});
   Route r;
   r.location = locate(source_, f.mark());
   std::vector<router::ConditionPtr> terms;
@@ -560,6 +564,11 @@ Route Loader::loadRoute(const Field& f) {
   }
   if (!terms.empty()) r.match.condition = router::makeAll(std::move(terms));
   loadRouteActions(m, r);
+  if (std::optional<Field> split = m.get("clusters")) {
+    loadSplit(m, *split, r);
+    return r;
+  }
+  if (auto k = m.get("split_by")) fail(*k, "split_by goes with clusters (a weighted split)");
   if (r.redirect.enabled || r.direct_response.enabled) {
     if (auto c = m.get("cluster"))
       fail(*c, "a route answers with redirect or direct_response, or goes to a cluster: not both");
@@ -572,6 +581,42 @@ Route Loader::loadRoute(const Field& f) {
   }
   if (auto v = m.get("retry_non_idempotent")) r.retry_non_idempotent = boolean(*v);
   return r;
+}
+
+// `clusters: [ { name, weight } ]` and `split_by: ip | { header: NAME } | { cookie: NAME }`.
+void Loader::loadSplit(const MapReader& m, const Field& split, Route& r) {
+  if (auto c = m.get("cluster")) fail(*c, "a route has cluster or clusters, not both");
+  if (r.redirect.enabled || r.direct_response.enabled)
+    fail(split, "a route answers with redirect or direct_response, or goes to clusters: not both");
+  const std::vector<Field> items = list(split, "{ name, weight } maps");
+  if (items.size() < 2) fail(split, "a split needs at least two clusters");
+  uint32_t total = 0;
+  for (const Field& item : items) {
+    const MapReader wm(*this, item, {"name", "weight"});
+    WeightedCluster wc;
+    const Field name = wm.require("name");
+    wc.name = nonEmpty(name);
+    cluster_refs_.push_back(ClusterRef{name, wc.name});
+    if (auto w = wm.get("weight")) wc.weight = static_cast<uint32_t>(unsignedValue(*w, 0, 10000));
+    total += wc.weight;
+    r.clusters.push_back(std::move(wc));
+  }
+  if (total == 0) fail(split, "the weights of a split must not all be 0");
+  if (auto k = m.get("split_by")) {
+    if (k->node.IsScalar() && k->node.Scalar() == "ip") {
+      r.split_by.source = SplitKey::Source::Ip;
+    } else {
+      const MapReader km(*this, *k, {"header", "cookie"});
+      if (auto h = km.get("header")) {
+        r.split_by = {SplitKey::Source::Header, nonEmpty(*h)};
+      } else if (auto c = km.get("cookie")) {
+        r.split_by = {SplitKey::Source::Cookie, nonEmpty(*c)};
+      } else {
+        fail(*k, "split_by is ip, { header: NAME } or { cookie: NAME }");
+      }
+    }
+  }
+  if (auto v = m.get("retry_non_idempotent")) r.retry_non_idempotent = boolean(*v);
 }
 
 void Loader::loadRouteActions(const MapReader& m, Route& r) const {
@@ -629,6 +674,81 @@ void Loader::loadRouteActions(const MapReader& m, Route& r) const {
   }
   if (auto v = m.get("hsts")) {
     r.hsts = loadHsts(*v);
+    r.hsts_set = true;
+  }
+  if (auto v = m.get("cors")) loadCors(*v, r.cors);
+  if (auto v = m.get("security_headers")) loadSecurityHeaders(*v, r);
+}
+
+// `cors: { allow_origins, allow_methods, allow_headers, expose_headers, allow_credentials,
+// max_age }`.
+void Loader::loadCors(const Field& f, Cors& c) const {
+  const MapReader m(*this, f,
+                    {"allow_origins", "allow_methods", "allow_headers", "expose_headers",
+                     "allow_credentials", "max_age"});
+  c.enabled = true;
+  auto strings = [&](const Field& g, bool tokens) {
+    std::vector<std::string> out;
+    for (const Field& item : list(g, "strings")) {
+      std::string v = nonEmpty(item);
+      if (tokens ? !isToken(v) : !isVisible(v)) fail(item, "not a valid value: '" + v + "'");
+      out.push_back(std::move(v));
+    }
+    return out;
+  };
+  c.allow_origins = strings(m.require("allow_origins"), false);
+  if (auto v = m.get("allow_methods")) c.allow_methods = strings(*v, true);
+  if (auto v = m.get("allow_headers")) c.allow_headers = strings(*v, true);
+  if (auto v = m.get("expose_headers")) c.expose_headers = strings(*v, true);
+  if (auto v = m.get("allow_credentials")) c.allow_credentials = boolean(*v);
+  if (auto v = m.get("max_age")) c.max_age_s = static_cast<uint32_t>(duration(*v, true) / 1000);
+}
+
+// `security_headers: true | { NAME: value | false }`: the preset (nosniff, frame options,
+// referrer policy, CSP, permissions policy, HSTS on TLS), each overridable or removable. The
+// fields become response_headers `set` entries, unless the route sets that field itself.
+void Loader::loadSecurityHeaders(const Field& f, Route& r) const {
+  struct Preset {
+    std::string_view key, header, value;
+  };
+  static constexpr Preset kPreset[] = {
+      {"content_type_options", "X-Content-Type-Options", "nosniff"},
+      {"frame_options", "X-Frame-Options", "SAMEORIGIN"},
+      {"referrer_policy", "Referrer-Policy", "strict-origin-when-cross-origin"},
+      {"content_security_policy", "Content-Security-Policy",
+       "default-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'self'"},
+      {"permissions_policy", "Permissions-Policy", "camera=(), microphone=(), geolocation=()"},
+  };
+  if (f.node.IsScalar() && !boolean(f)) return;
+  std::optional<MapReader> m;
+  if (!f.node.IsScalar()) {
+    m.emplace(*this, f,
+              std::initializer_list<std::string_view>{"content_type_options", "frame_options",
+                                                      "referrer_policy", "content_security_policy",
+                                                      "permissions_policy", "hsts"});
+  }
+  for (const Preset& p : kPreset) {
+    std::string value(p.value);
+    if (m) {
+      if (auto v = m->get(p.key)) {
+        if (v->node.IsScalar() && (v->node.Scalar() == "false" || v->node.Scalar() == "off"))
+          continue;
+        value = nonEmpty(*v);
+        if (value.find_first_of("\r\n") != std::string::npos)
+          fail(*v, "a header value is one line");
+      }
+    }
+    bool own = false;
+    for (const auto& kv : r.response_headers.set)
+      if (kv.first == p.header) own = true;
+    if (!own) r.response_headers.set.emplace_back(std::string(p.header), std::move(value));
+  }
+  if (!r.hsts_set) {
+    if (m && m->get("hsts")) {
+      r.hsts = loadHsts(*m->get("hsts"));
+    } else {
+      r.hsts.enabled = true;
+    }
     r.hsts_set = true;
   }
 }

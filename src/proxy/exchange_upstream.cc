@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "core/log.h"
+#include "proxy/cors.h"
 #include "proxy/downstream_connection.h"
 #include "proxy/forwarding.h"
 #include "tls/server_context.h"
@@ -147,6 +148,28 @@ void DownstreamConnection::startExchange() {
   }
   if (route->config) {
     const config::Route& rc = *route->config;
+    if (rc.cors.enabled) {
+      std::string_view origin = findHeader(heads_->req, "origin");
+      bool allowed = corsOriginAllowed(rc.cors, origin);
+      std::string_view want_method = findHeader(heads_->req, "access-control-request-method");
+      if (heads_->req.method_id == http::Method::Options && !origin.empty() &&
+          !want_method.empty()) {
+        // Preflight: answered here, never forwarded.
+        static const config::DirectResponse kPreflight{true, 204, "", ""};
+        static const config::DirectResponse kRefused{true, 403, "CORS origin not allowed\n",
+                                                     "text/plain; charset=utf-8"};
+        if (!allowed) {
+          respondError(403, extra_resp_headers_, &kRefused);
+          return;
+        }
+        appendCorsPreflightFields(rc.cors, origin,
+                                  findHeader(heads_->req, "access-control-request-headers"),
+                                  extra_resp_headers_);
+        respondError(204, extra_resp_headers_, &kPreflight);
+        return;
+      }
+      if (allowed) appendCorsResponseFields(rc.cors, origin, extra_resp_headers_);
+    }
     if (rc.redirect.enabled) {
       redirectRoute(rc.redirect, *route);
       return;
@@ -157,7 +180,22 @@ void DownstreamConnection::startExchange() {
     }
   }
   cluster_name_ = &route->cluster_name;
-  cluster_ = gen_->clusters[route->cluster_index].get();
+  uint32_t cluster_index = route->cluster_index;
+  if (!route->split.empty()) {
+    // Weighted split: a key (header, cookie, client address) keeps a client on one side.
+    const config::SplitKey& sk = route->config->split_by;
+    std::string_view key;
+    if (sk.source == config::SplitKey::Source::Header)
+      key = findHeader(heads_->req, sk.name);
+    else if (sk.source == config::SplitKey::Source::Cookie)
+      key = findCookie(heads_->req, sk.name);
+    else if (sk.source == config::SplitKey::Source::Ip)
+      key = peer_ip_;
+    const auto& e = route->pickSplit(key.empty() ? worker_.random() : upstream::lb::hashKey(key));
+    cluster_index = e.cluster_index;
+    cluster_name_ = &e.cluster_name;
+  }
+  cluster_ = gen_->clusters[cluster_index].get();
   const config::Cluster& cc = cluster_->config();
   connect_ms_ = cc.connect_timeout_ms;
   response_ms_ = cc.response_timeout_ms;

@@ -6,7 +6,8 @@
 
 namespace portico::router {
 
-void Router::add(const config::Route& r, uint32_t cluster_index) {
+void Router::add(const config::Route& r, uint32_t cluster_index,
+                 const std::vector<uint32_t>& split_indexes) {
   CompiledRoute c;
   std::string host = r.match.host;
   std::transform(host.begin(), host.end(), host.begin(), lowerAscii);
@@ -38,6 +39,10 @@ void Router::add(const config::Route& r, uint32_t cluster_index) {
   c.cluster_name = r.cluster;
   c.retry_non_idempotent = r.retry_non_idempotent;
   c.config = &r;
+  for (size_t i = 0; i < r.clusters.size() && i < split_indexes.size(); ++i) {
+    c.split_total += r.clusters[i].weight;
+    c.split.push_back({split_indexes[i], c.split_total, r.clusters[i].name});
+  }
   c.hsts_override = r.hsts_set;
   if (r.hsts_set && r.hsts.enabled) {
     c.hsts_header = "Strict-Transport-Security: max-age=" + std::to_string(r.hsts.max_age_s) +

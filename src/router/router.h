@@ -37,7 +37,21 @@ struct CompiledRoute {
   uint32_t cluster_index = 0;  // index into the snapshot's clusters
   std::string cluster_name;
   bool retry_non_idempotent = false;
-  static constexpr uint32_t kNoCluster = UINT32_MAX;  // redirect / direct_response routes
+  static constexpr uint32_t kNoCluster = UINT32_MAX;  // split / redirect / direct_response
+  struct SplitEntry {
+    uint32_t cluster_index;
+    uint32_t cumulative_weight;  // this entry takes draws below it (and above the previous)
+    std::string cluster_name;
+  };
+  std::vector<SplitEntry> split;  // weighted split; empty = cluster_index
+  uint32_t split_total = 0;
+  // The split entry for draw `x` (split not empty).
+  const SplitEntry& pickSplit(uint64_t x) const {
+    const uint32_t v = static_cast<uint32_t>(x % split_total);
+    for (const SplitEntry& e : split)
+      if (v < e.cumulative_weight) return e;
+    return split.back();
+  }
   const config::Route* config = nullptr;  // actions; lives as long as the snapshot's Config
   bool hsts_override = false;             // the route sets its own HSTS (maybe none)
   std::string hsts_header;                // "Strict-Transport-Security: ...\r\n" or ""
@@ -50,8 +64,11 @@ class Router {
   template <typename F>
   static Router build(const std::vector<config::Route>& routes, F clusterIndex) {
     Router r;
-    for (const auto& cr : routes)
-      r.add(cr, cr.cluster.empty() ? CompiledRoute::kNoCluster : clusterIndex(cr.cluster));
+    for (const auto& cr : routes) {
+      std::vector<uint32_t> split;
+      for (const auto& wc : cr.clusters) split.push_back(clusterIndex(wc.name));
+      r.add(cr, cr.cluster.empty() ? CompiledRoute::kNoCluster : clusterIndex(cr.cluster), split);
+    }
     return r;
   }
   // Returns the route for the request, or nullptr (-> 404). Allocation-free, never throws.
@@ -63,7 +80,8 @@ class Router {
   const std::vector<CompiledRoute>& routes() const { return routes_; }
 
  private:
-  void add(const config::Route& r, uint32_t cluster_index);
+  void add(const config::Route& r, uint32_t cluster_index,
+           const std::vector<uint32_t>& split_indexes = {});
   // Tries the routes of one host key; the winning route or null.
   const CompiledRoute* matchTable(uint32_t table, EvalContext& ctx) const;
 

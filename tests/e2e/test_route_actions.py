@@ -122,3 +122,83 @@ def test_route_config_errors(procs, tmp_path):
         out = subprocess.run([PORTICO_BIN, "check", "-c", str(path)], capture_output=True,
                              text=True, timeout=10)
         assert out.returncode == 1 and needle in out.stderr + out.stdout, (route, out)
+
+
+def test_weighted_split_and_sticky_key(procs):
+    stable, canary = procs.echo("stable"), procs.echo("canary")
+    port = free_port()
+    cfg = make_config(port, {"stable": [stable.addr], "canary": [canary.addr]})
+    cfg["listeners"][0]["routes"] = [
+        {"match": {"path_prefix": "/sticky"}, "split_by": {"header": "x-user"},
+         "clusters": [{"name": "stable", "weight": 80}, {"name": "canary", "weight": 20}]},
+        {"match": {"path_prefix": "/"},
+         "clusters": [{"name": "stable", "weight": 80}, {"name": "canary", "weight": 20}]}]
+    procs.portico(cfg)
+    counts = {"stable": 0, "canary": 0}
+    with HttpConn(port) as c:
+        for _ in range(2000):
+            counts[c.request("GET", "/", "site.test").json()["backend"]] += 1
+    share = counts["canary"] / 2000
+    assert abs(share - 0.2) < 0.04, counts
+    # With split_by, one user always lands on the same side; many users spread ~80/20.
+    sides = {}
+    with HttpConn(port) as c:
+        for u in range(400):
+            seen = {c.request("GET", "/sticky", "site.test",
+                              headers=[("X-User", "user-%d" % u)]).json()["backend"]
+                    for _ in range(3)}
+            assert len(seen) == 1, ("user-%d moved between clusters" % u, seen)
+            sides[u] = seen.pop()
+    share = sum(1 for s in sides.values() if s == "canary") / len(sides)
+    assert 0.1 < share < 0.3, share
+
+
+def test_cors_preflight_and_responses(procs):
+    b = procs.echo("b")
+    port = free_port()
+    procs.portico(route_config(port, b, [{
+        "match": {"path_prefix": "/"}, "cluster": "web",
+        "cors": {"allow_origins": ["https://app.example"], "allow_methods": ["GET", "PUT"],
+                 "expose_headers": ["X-Total"], "allow_credentials": True, "max_age": "10m"}}]))
+    with HttpConn(port) as c:
+        r = c.request("OPTIONS", "/api", "api.test", headers=[
+            ("Origin", "https://app.example"), ("Access-Control-Request-Method", "PUT"),
+            ("Access-Control-Request-Headers", "x-token")])
+        assert r.status == 204, r
+        assert r.header("Access-Control-Allow-Origin") == "https://app.example"
+        assert r.header("Access-Control-Allow-Methods") == "GET, PUT"
+        assert r.header("Access-Control-Allow-Headers") == "x-token"
+        assert r.header("Access-Control-Allow-Credentials") == "true"
+        assert r.header("Access-Control-Max-Age") == "600"
+        assert "Origin" in r.header("Vary")
+        r = c.request("OPTIONS", "/api", "api.test", headers=[
+            ("Origin", "https://evil.example"), ("Access-Control-Request-Method", "PUT")])
+        assert r.status == 403 and r.header("Access-Control-Allow-Origin") is None
+        r = c.request("GET", "/api", "api.test", headers=[("Origin", "https://app.example")])
+        assert r.status == 200 and r.json()["backend"] == "b"
+        assert r.header("Access-Control-Allow-Origin") == "https://app.example"
+        assert r.header("Access-Control-Expose-Headers") == "X-Total"
+        r = c.request("GET", "/api", "api.test", headers=[("Origin", "https://evil.example")])
+        assert r.status == 200 and r.header("Access-Control-Allow-Origin") is None
+    assert b.stats()["heads"] == 2, "a preflight reached the backend"
+
+
+def test_security_headers_preset_and_overrides(procs):
+    b = procs.echo("b")
+    port = free_port()
+    procs.portico(route_config(port, b, [
+        {"match": {"path_prefix": "/custom"}, "cluster": "web",
+         "security_headers": {"frame_options": "DENY", "content_security_policy": False}},
+        {"match": {"path_prefix": "/"}, "cluster": "web", "security_headers": True}]))
+    with HttpConn(port) as c:
+        r = c.request("GET", "/", "site.test")
+        assert r.header("X-Content-Type-Options") == "nosniff"
+        assert r.header("X-Frame-Options") == "SAMEORIGIN"
+        assert r.header("Referrer-Policy") == "strict-origin-when-cross-origin"
+        assert "default-src 'self'" in r.header("Content-Security-Policy")
+        assert r.header("Permissions-Policy")
+        assert r.header("Strict-Transport-Security") is None, "HSTS only over TLS"
+        r = c.request("GET", "/custom", "site.test")
+        assert r.header("X-Frame-Options") == "DENY"
+        assert r.header("Content-Security-Policy") is None
+        assert r.header("X-Content-Type-Options") == "nosniff"

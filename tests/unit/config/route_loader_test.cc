@@ -167,3 +167,73 @@ TEST(RouteLoader, GeoIpDatabase) {
 
 }  // namespace
 }  // namespace portico::config
+
+namespace portico::config {
+namespace {
+
+constexpr const char* kSplitBase = R"(listeners:
+  - name: web
+    address: 127.0.0.1:8080
+    routes:
+)";
+constexpr const char* kSplitClusters = R"(clusters:
+  - name: a
+    servers: [127.0.0.1:9001]
+  - name: b
+    servers: [127.0.0.1:9002]
+)";
+
+std::string splitErrorOf(const std::string& route) {
+  try {
+    loadConfigText(std::string(kSplitBase) + route + kSplitClusters, "t.yaml");
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+TEST(RouteActionsLoader, WeightedSplit) {
+  auto c = loadConfigText(std::string(kSplitBase) +
+                              "      - clusters: [ { name: a, weight: 9 }, { name: b } ]\n"
+                              "        split_by: { cookie: uid }\n" +
+                              kSplitClusters,
+                          "t.yaml");
+  const Route& r = c->listeners[0].routes[0];
+  ASSERT_EQ(r.clusters.size(), 2u);
+  EXPECT_EQ(r.clusters[0].weight, 9u);
+  EXPECT_EQ(r.clusters[1].weight, 1u);
+  EXPECT_EQ(r.split_by.source, SplitKey::Source::Cookie);
+  EXPECT_EQ(r.split_by.name, "uid");
+  EXPECT_NE(splitErrorOf("      - clusters: [ { name: a } ]\n").find("at least two"),
+            std::string::npos);
+  EXPECT_NE(splitErrorOf("      - clusters: [ { name: a }, { name: zz } ]\n").find("zz"),
+            std::string::npos);
+  EXPECT_NE(splitErrorOf("      - cluster: a\n        clusters: [ { name: a }, { name: b } ]\n")
+                .find("not both"),
+            std::string::npos);
+  EXPECT_NE(splitErrorOf("      - cluster: a\n        split_by: ip\n").find("split_by"),
+            std::string::npos);
+}
+
+TEST(RouteActionsLoader, RedirectAndDirectResponse) {
+  auto c = loadConfigText(std::string(kSplitBase) +
+                              "      - match: { path: /x }\n"
+                              "        redirect: { status: 308, host: b.test, port: 8443 }\n"
+                              "      - match: { path: /y }\n"
+                              "        direct_response: { status: 503, body: down }\n"
+                              "      - cluster: a\n" +
+                              kSplitClusters,
+                          "t.yaml");
+  const auto& routes = c->listeners[0].routes;
+  EXPECT_TRUE(routes[0].redirect.enabled);
+  EXPECT_EQ(routes[0].redirect.status, 308);
+  EXPECT_EQ(routes[0].redirect.port, 8443);
+  EXPECT_TRUE(routes[1].direct_response.enabled);
+  EXPECT_EQ(routes[1].direct_response.body, "down");
+  const std::string e = splitErrorOf("      - redirect: { status: 304 }\n");
+  EXPECT_NE(e.find("t.yaml:5:"), std::string::npos) << e;
+  EXPECT_NE(e.find("redirect.status"), std::string::npos) << e;
+}
+
+}  // namespace
+}  // namespace portico::config
