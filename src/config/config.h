@@ -8,6 +8,10 @@
 #include <string>
 #include <vector>
 
+namespace re2 {
+class RE2;
+}  // namespace re2
+
 namespace portico::router {
 struct Condition;   // router/condition.h
 class GeoDatabase;  // router/match/geo_database.h
@@ -98,7 +102,10 @@ struct Route {
   HeaderOps request_headers;
   HeaderOps response_headers;
   std::string prefix_rewrite;  // non-empty: the matched path prefix is replaced upstream
-  Hsts hsts;                   // `hsts:` on a TLS listener's route; overrides the listener's
+  // `rewrite: { regex, substitution }`: the first match in the path is replaced (\\1 = capture)
+  std::shared_ptr<const re2::RE2> rewrite_regex;
+  std::string rewrite_substitution;
+  Hsts hsts;  // `hsts:` on a TLS listener's route; overrides the listener's
   bool hsts_set = false;
   bool retry_non_idempotent = false;  // YAML `retry_non_idempotent`: allow retrying POST etc.
   std::string location;               // "FILE:LINE:COLUMN" of the route, for messages

@@ -1,6 +1,7 @@
 // YAML -> Config. Every error names FILE:LINE:COLUMN (1-based) and the dotted key path, e.g.
 // "portico.yaml:12:9: clusters[1].servers[0].address: invalid address ...".
 #include <fcntl.h>
+#include <re2/re2.h>
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
@@ -666,11 +667,25 @@ void Loader::loadRouteActions(const MapReader& m, Route& r) const {
   if (auto v = m.get("request_headers")) r.request_headers = loadHeaderOps(*v);
   if (auto v = m.get("response_headers")) r.response_headers = loadHeaderOps(*v);
   if (auto v = m.get("rewrite")) {
-    const MapReader wm(*this, *v, {"prefix"});
-    const Field p = wm.require("prefix");
-    r.prefix_rewrite = nonEmpty(p);
-    if (r.prefix_rewrite[0] != '/' || !isVisible(r.prefix_rewrite))
-      fail(p, "a path prefix starts with '/' and has no spaces");
+    const MapReader wm(*this, *v, {"prefix", "regex", "substitution"});
+    if (auto p = wm.get("prefix")) {
+      r.prefix_rewrite = nonEmpty(*p);
+      if (r.prefix_rewrite[0] != '/' || !isVisible(r.prefix_rewrite))
+        fail(*p, "a path prefix starts with '/' and has no spaces");
+      if (wm.get("regex")) fail(*v, "rewrite has prefix or regex, not both");
+    } else {
+      const Field rx = wm.require("regex");
+      auto re = std::make_shared<re2::RE2>(nonEmpty(rx), re2::RE2::Quiet);
+      if (!re->ok()) fail(rx, "invalid regular expression: " + re->error());
+      const Field sub = wm.require("substitution");
+      r.rewrite_substitution = str(sub);
+      std::string why;
+      if (!re->CheckRewriteString(r.rewrite_substitution, &why)) fail(sub, why);
+      if (r.rewrite_substitution.empty() || r.rewrite_substitution[0] != '/' ||
+          !isVisible(r.rewrite_substitution))
+        fail(sub, "a substitution is a path: it starts with '/' and has no spaces");
+      r.rewrite_regex = std::move(re);
+    }
   }
   if (auto v = m.get("hsts")) {
     r.hsts = loadHsts(*v);

@@ -1,6 +1,8 @@
 // DownstreamConnection, upstream side of an exchange: routing, host choice (load balancing,
 // sticky sessions, circuit breakers), upstream connections, retries with budget and backoff,
 // and the accounting that passive health and least-request policies depend on.
+#include <re2/re2.h>
+
 #include <cerrno>
 #include <cstring>
 
@@ -321,11 +323,22 @@ void DownstreamConnection::startAttempt(bool fresh_only) {
   info.traceparent = ids.traceParent();
   info.drop_tracestate = ids.generated_traceparent;
   HeaderVars vars{peer_ip_, heads_->req.host, heads_->req.target, ids.requestId()};
+  std::string rewritten;
   if (route_ && route_->config) {
     const config::Route& rc = *route_->config;
     if (!rc.request_headers.empty()) {
       info.ops = &rc.request_headers;
       info.vars = &vars;
+    }
+    if (rc.rewrite_regex) {
+      // Only routes with a regex rewrite pay for this copy.
+      std::string_view target = heads_->req.target;
+      size_t q = target.find('?');
+      rewritten.assign(target.substr(0, q));
+      if (re2::RE2::Replace(&rewritten, *rc.rewrite_regex, rc.rewrite_substitution)) {
+        if (q != std::string_view::npos) rewritten.append(target.substr(q));
+        info.target_override = rewritten;
+      }
     }
     if (!rc.prefix_rewrite.empty()) {
       info.strip_prefix = route_->path_exact.empty() ? std::string_view(route_->path_prefix)

@@ -174,7 +174,8 @@ void writeUpstreamRequestHead(const http1::RequestHead& req, const RequestForwar
   conn.collect(req);
   w.put(req.method);
   w.put(" ");
-  std::string_view target = originForm(req.target);
+  std::string_view target =
+      info.target_override.empty() ? originForm(req.target) : info.target_override;
   if (!target.empty() && target[0] == '?') w.put("/");
   if (!info.strip_prefix.empty() &&
       target.substr(0, info.strip_prefix.size()) == info.strip_prefix) {

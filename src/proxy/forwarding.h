@@ -53,6 +53,7 @@ struct RequestForwardInfo {
   const HeaderVars* vars = nullptr;
   std::string_view strip_prefix;
   std::string_view new_prefix;
+  std::string_view target_override;  // non-empty: sent instead of the request's target
 };
 
 // Writes the upstream request head for `req` (always HTTP/1.1, origin-form target).

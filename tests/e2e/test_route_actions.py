@@ -202,3 +202,17 @@ def test_security_headers_preset_and_overrides(procs):
         assert r.header("X-Frame-Options") == "DENY"
         assert r.header("Content-Security-Policy") is None
         assert r.header("X-Content-Type-Options") == "nosniff"
+
+
+def test_regex_rewrite_with_captures(procs):
+    b = procs.echo("b")
+    port = free_port()
+    procs.portico(route_config(port, b, [{
+        "match": {"path_prefix": "/users/"}, "cluster": "web",
+        "rewrite": {"regex": "^/users/([0-9]+)/posts/([a-z]+)$", "substitution": "/p/\\2?u=\\1"}},
+        {"match": {"path_prefix": "/"}, "cluster": "web"}]))
+    with HttpConn(port) as c:
+        assert c.request("GET", "/users/42/posts/hello", "a.test").json()["target"] == \
+            "/p/hello?u=42"
+        # No match: the path goes up unchanged.
+        assert c.request("GET", "/users/x?y=1", "a.test").json()["target"] == "/users/x?y=1"

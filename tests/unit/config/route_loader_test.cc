@@ -237,3 +237,27 @@ TEST(RouteActionsLoader, RedirectAndDirectResponse) {
 
 }  // namespace
 }  // namespace portico::config
+
+namespace portico::config {
+namespace {
+
+TEST(RouteActionsLoader, RegexRewrite) {
+  auto c = loadConfigText(
+      std::string(kSplitBase) +
+          "      - cluster: a\n"
+          "        rewrite: { regex: '^/u/([0-9]+)$', substitution: '/user/\\1' }\n" +
+          kSplitClusters,
+      "t.yaml");
+  ASSERT_NE(c->listeners[0].routes[0].rewrite_regex, nullptr);
+  EXPECT_EQ(c->listeners[0].routes[0].rewrite_substitution, "/user/\\1");
+  std::string e =
+      splitErrorOf("      - cluster: a\n        rewrite: { regex: '(', substitution: /x }\n");
+  EXPECT_NE(e.find("rewrite.regex"), std::string::npos) << e;
+  EXPECT_NE(e.find("invalid regular expression"), std::string::npos) << e;
+  e = splitErrorOf(
+      "      - cluster: a\n        rewrite: { regex: '^/a$', substitution: '/b/\\3' }\n");
+  EXPECT_NE(e.find("rewrite.substitution"), std::string::npos) << e;
+}
+
+}  // namespace
+}  // namespace portico::config
