@@ -6,7 +6,7 @@ PKGS=(
   build-essential g++ cmake ninja-build pkg-config clang clang-format libclang-rt-14-dev
   libyaml-cpp-dev libfmt-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev
   libssl-dev openssl libnghttp2-dev libre2-dev libmaxminddb-dev zlib1g-dev libbrotli-dev
-  libzstd-dev liburing-dev
+  libzstd-dev liburing-dev brotli zstd
   curl wrk nginx-light haproxy nghttp2-client
   python3 python3-pytest python3-h2 python3-websockets
   procps iproute2 strace

@@ -77,6 +77,18 @@ struct Cors {
   uint32_t max_age_s = 600;                 // preflight cache time
 };
 
+// `compress:` on a route: responses compressed by Accept-Encoding (docs/config.md).
+struct Compression {
+  bool enabled = false;
+  std::vector<std::string> codings = {"zstd", "br", "gzip"};  // server preference order
+  uint64_t min_size = 256;  // smaller Content-Length bodies are sent as they are
+  std::vector<std::string> types = {
+      "text/*",          "application/json",      "application/javascript",
+      "application/xml", "application/xhtml+xml", "application/rss+xml",
+      "image/svg+xml"};
+  int level = -1;  // codec level; -1 = each codec's default (gzip 5, br 4, zstd 3)
+};
+
 // One side of a weighted split (`clusters: [ { name, weight } ]`).
 struct WeightedCluster {
   std::string name;
@@ -97,6 +109,7 @@ struct Route {
   std::vector<WeightedCluster> clusters;  // weighted split (canary, blue/green); else empty
   SplitKey split_by;
   Cors cors;
+  Compression compress;
   RouteRedirect redirect;
   DirectResponse direct_response;
   HeaderOps request_headers;

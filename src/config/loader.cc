@@ -340,6 +340,7 @@ class Loader {
   void loadRouteActions(const MapReader& m, Route& r) const;
   void loadSplit(const MapReader& m, const Field& split, Route& r);
   void loadCors(const Field& f, Cors& c) const;
+  void loadCompression(const Field& f, Compression& c) const;
   void loadSecurityHeaders(const Field& f, Route& r) const;
   HeaderOps loadHeaderOps(const Field& f) const;
   router::ConditionPtr loadMatch(const Field& f, RouteMatch* keys, size_t depth) const;
@@ -552,7 +553,7 @@ Route Loader::loadRoute(const Field& f) {
   MapReader m(*this, f,
               {"match", "when", "cluster", "retry_non_idempotent", "redirect", "direct_response",
                "request_headers", "response_headers", "rewrite", "hsts", "clusters", "split_by",
-               "cors", "security_headers"});
+               "cors", "security_headers", "compress"});
   Route r;
   r.location = locate(source_, f.mark());
   std::vector<router::ConditionPtr> terms;
@@ -692,7 +693,39 @@ void Loader::loadRouteActions(const MapReader& m, Route& r) const {
     r.hsts_set = true;
   }
   if (auto v = m.get("cors")) loadCors(*v, r.cors);
+  if (auto v = m.get("compress")) loadCompression(*v, r.compress);
   if (auto v = m.get("security_headers")) loadSecurityHeaders(*v, r);
+}
+
+// `compress: true | { codings: [zstd, br, gzip], min_size, types, level }`.
+void Loader::loadCompression(const Field& f, Compression& c) const {
+  if (f.node.IsScalar()) {
+    c.enabled = boolean(f);
+    return;
+  }
+  const MapReader m(*this, f, {"codings", "min_size", "types", "level"});
+  c.enabled = true;
+  if (auto v = m.get("codings")) {
+    c.codings.clear();
+    for (const Field& item : list(*v, "codings (zstd, br, gzip)")) {
+      std::string name = choice(item, {"zstd", "br", "gzip"});
+      if (std::find(c.codings.begin(), c.codings.end(), name) != c.codings.end())
+        fail(item, "'" + name + "' is listed twice");
+      c.codings.push_back(std::move(name));
+    }
+    if (c.codings.empty()) fail(*v, "at least one coding is required (zstd, br, gzip)");
+  }
+  if (auto v = m.get("min_size")) c.min_size = size(*v, 0, UINT32_MAX);
+  if (auto v = m.get("types")) {
+    c.types.clear();
+    for (const Field& item : list(*v, "media types")) {
+      std::string t = nonEmpty(item);
+      if (t.find('/') == std::string::npos || !isVisible(t))
+        fail(item, "not a media type: '" + t + "' (like text/html or text/*)");
+      c.types.push_back(std::move(t));
+    }
+  }
+  if (auto v = m.get("level")) c.level = static_cast<int>(unsignedValue(*v, 1, 11));
 }
 
 // `cors: { allow_origins, allow_methods, allow_headers, expose_headers, allow_credentials,

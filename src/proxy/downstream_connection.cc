@@ -436,6 +436,8 @@ void DownstreamConnection::stepExchange() {
   bool splicing = splice_ && u->in.empty() && out_.empty();
   if (splicing) {
     if (spliceBody()) progress = true;
+  } else if (encoder_) {
+    if (compressToClient()) progress = true;
   } else if (dechunk_) {
     if (dechunkToClient()) progress = true;
   } else if (pipe(u->in, heads_->resp_body, io_, fd_, out_, can_write_, client_error_)) {
@@ -453,7 +455,7 @@ void DownstreamConnection::stepExchange() {
     close();
     return;
   }
-  if (heads_->resp_body.done() && out_.empty()) {
+  if (heads_->resp_body.done() && out_.empty() && (!encoder_ || compress_done_)) {
     finishExchange();
     return;
   }
@@ -597,6 +599,13 @@ void DownstreamConnection::startResponse() {
     info.ops = &route_->config->response_headers;
     info.vars = &vars;
   }
+  encoder_.reset();
+  compress_done_ = false;
+  const filters::compress::Coding coding = chooseCompression();
+  if (coding != filters::compress::Coding::Identity) {
+    encoder_ = filters::compress::makeEncoder(coding, route_->config->compress.level);
+    if (encoder_) info.content_encoding = filters::compress::codingName(coding);
+  }
   uint32_t space;
   char* p = out_.writable(worker_.buffers(), space);
   HeadWriter w{p, p + space};
@@ -611,7 +620,7 @@ void DownstreamConnection::startResponse() {
   up_->in.consume(static_cast<uint32_t>(heads_->resp.head_length));
   heads_->resp_body.start(framing, heads_->resp.content_length);
   resp_started_ = true;
-  splice_ = framing == BodyFraming::ContentLength && !dechunk_ && !io_.isTls() &&
+  splice_ = framing == BodyFraming::ContentLength && !dechunk_ && !encoder_ && !io_.isTls() &&
             !up_->io.isTls() && heads_->resp.content_length >= up_->in.size() + kSpliceMinBytes;
   if (framing == BodyFraming::Tunnel) {
     logExchange();
@@ -626,6 +635,7 @@ void DownstreamConnection::finishExchange() {
   endExchangeAccounting();
   releasePipe();
   splice_ = false;
+  encoder_.reset();
   if (up_) {
     if (upstream_reusable_ && request_complete && up_->in.empty() && !up_->eof && !up_->error) {
       ++up_->exchanges;
@@ -889,6 +899,7 @@ void DownstreamConnection::close() {
   const State state_before_close = state_;
   state_ = State::Closed;
   releasePipe();
+  encoder_.reset();
   timer_.cancel();
   worker_.removeDrainListener(this);
   if (io_.isTls() && !client_error_ && state_before_close != State::Handshake) {

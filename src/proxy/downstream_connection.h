@@ -8,6 +8,7 @@
 
 #include "buffer/buffer.h"
 #include "event/loop.h"
+#include "filters/compress/encoder.h"
 #include "http/http1/parser.h"
 #include "net/address.h"
 #include "net/transport.h"
@@ -61,6 +62,14 @@ class DownstreamConnection final : public event::IoHandler,
   bool pipe(buffer::Buffer& src, BodyForwarder& fwd, net::Transport& dst_io, int dst_fd,
             buffer::Buffer& dst_out, bool& dst_can_write, bool& dst_error);
   bool dechunkToClient();
+  // compress_body.cc: the coding for this response under the route's `compress:` (Identity
+  // when it does not qualify), and the pump that compresses its body to the client.
+  filters::compress::Coding chooseCompression() const;
+  bool compressToClient();
+  // Compresses in[0..len) into chunks in out_ as space allows; `consumed` says how much was
+  // taken. False when the encoder failed.
+  bool runEncoder(const char* in, size_t len, filters::compress::Encoder::Mode mode,
+                  size_t& consumed);
   // Moves Content-Length body bytes upstream socket -> pipe -> client socket with splice(2).
   bool spliceBody();
   void releasePipe();
@@ -168,7 +177,9 @@ class DownstreamConnection final : public event::IoHandler,
   bool retry_ok_ = false;
   bool websocket_ = false;
   bool response_timer_armed_ = false;
-  bool splice_ = false;  // this response's body goes through pipe_ (see spliceBody)
+  bool splice_ = false;         // this response's body goes through pipe_ (see spliceBody)
+  bool compress_done_ = false;  // the encoder's last chunk and the final 0 chunk are queued
+  std::unique_ptr<filters::compress::Encoder> encoder_;  // set while compressing a response
   int pipe_[2] = {-1, -1};
   uint32_t pipe_bytes_ = 0;
   uint32_t pipe_cap_ = 0;

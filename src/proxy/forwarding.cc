@@ -325,11 +325,27 @@ void writeDownstreamResponseHead(const http1::ResponseHead& resp, const Response
       default:
         if ((conn.count || conn.overflow) && conn.names(h.name)) continue;
         if (info.ops && headerOpsDrop(*info.ops, h.name)) continue;
+        if (!info.content_encoding.empty()) {
+          if (h.id == HeaderId::ContentLength || http::equalsIgnoreCase(h.name, "accept-ranges"))
+            continue;
+          if (http::equalsIgnoreCase(h.name, "etag") && !h.value.starts_with("W/")) {
+            w.put("ETag: W/");
+            w.put(h.value);
+            w.put("\r\n");
+            continue;
+          }
+        }
         putHeader(w, h.name, h.value);
     }
   }
   if (info.ops && info.vars) putHeaderOps(w, *info.ops, *info.vars);
-  if (resp.framing == http1::BodyFraming::Chunked && !info.dechunk) putTransferCodings(resp, w);
+  if (!info.content_encoding.empty()) {
+    w.put("Content-Encoding: ");
+    w.put(info.content_encoding);
+    w.put("\r\nVary: Accept-Encoding\r\nTransfer-Encoding: chunked\r\n");
+  } else if (resp.framing == http1::BodyFraming::Chunked && !info.dechunk) {
+    putTransferCodings(resp, w);
+  }
   w.put("Via: 1.1 ");
   w.put(info.via_name);
   w.put("\r\n");

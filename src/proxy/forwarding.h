@@ -68,6 +68,9 @@ struct ResponseForwardInfo {
   std::string_view extra;      // header lines added verbatim (each ending CRLF), e.g. Set-Cookie
   const config::HeaderOps* ops = nullptr;  // route's response_headers
   const HeaderVars* vars = nullptr;
+  // Non-empty: the body is compressed with this coding and sent chunked: Content-Length,
+  // Accept-Ranges and any Content-Encoding go, ETag becomes weak, Vary gets Accept-Encoding.
+  std::string_view content_encoding;
 };
 
 // Writes the downstream response head for `resp` (status line HTTP/1.1).
