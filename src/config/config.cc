@@ -9,4 +9,11 @@ const Cluster* Config::findCluster(const std::string& name) const {
   return nullptr;
 }
 
+std::string hstsFieldLine(const Hsts& h) {
+  if (!h.enabled) return "";
+  return "Strict-Transport-Security: max-age=" + std::to_string(h.max_age_s) +
+         (h.include_subdomains ? "; includeSubDomains" : "") + (h.preload ? "; preload" : "") +
+         "\r\n";
+}
+
 }  // namespace portico::config

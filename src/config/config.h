@@ -103,6 +103,10 @@ struct SplitKey {
   std::string name;  // header or cookie name
 };
 
+// The response field line for `h` ("Strict-Transport-Security: max-age=N[; ...]\r\n"), or ""
+// when it is off.
+std::string hstsFieldLine(const Hsts& h);
+
 struct Route {
   RouteMatch match;
   std::string cluster;  // must name a cluster (unless clusters / redirect / direct_response)

@@ -13,18 +13,6 @@ using http1::BodyFraming;
 
 namespace {
 
-std::string_view field(const http1::MessageHead& h, std::string_view name) {
-  for (uint32_t i = 0; i < h.header_count; ++i)
-    if (http::equalsIgnoreCase(h.headers[i].name, name)) return h.headers[i].value;
-  return {};
-}
-
-bool hasField(const http1::MessageHead& h, std::string_view name) {
-  for (uint32_t i = 0; i < h.header_count; ++i)
-    if (http::equalsIgnoreCase(h.headers[i].name, name)) return true;
-  return false;
-}
-
 // Chunk header of fixed width (leading zeros are valid chunk-size digits), so it can be written
 // after the data it announces.
 constexpr uint32_t kChunkHead = 8 + 2;
@@ -43,12 +31,12 @@ Coding DownstreamConnection::chooseCompression() const {
     return Coding::Identity;
   if (resp.framing != BodyFraming::ContentLength || resp.content_length < c.min_size)
     return Coding::Identity;
-  if (hasField(resp, "content-encoding") || hasField(resp, "content-range") ||
-      hasField(heads_->req, "range"))
+  if (http1::findField(resp, "content-encoding") || http1::findField(resp, "content-range") ||
+      http1::findField(heads_->req, "range"))
     return Coding::Identity;
-  if (field(resp, "cache-control").find("no-transform") != std::string_view::npos)
+  if (http1::fieldValue(resp, "cache-control").find("no-transform") != std::string_view::npos)
     return Coding::Identity;
-  if (!filters::compress::typeMatches(field(resp, "content-type"), c.types))
+  if (!filters::compress::typeMatches(http1::fieldValue(resp, "content-type"), c.types))
     return Coding::Identity;
   Coding enabled[3];
   size_t n = 0;
@@ -56,7 +44,8 @@ Coding DownstreamConnection::chooseCompression() const {
     Coding k;
     if (n < 3 && filters::compress::parseCoding(name, k)) enabled[n++] = k;
   }
-  return filters::compress::negotiate(field(heads_->req, "accept-encoding"), {enabled, n});
+  return filters::compress::negotiate(http1::fieldValue(heads_->req, "accept-encoding"),
+                                      {enabled, n});
 }
 
 bool DownstreamConnection::runEncoder(const char* in, size_t len, Encoder::Mode mode,

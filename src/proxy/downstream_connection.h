@@ -107,9 +107,10 @@ class DownstreamConnection final : public event::IoHandler,
   // lines (each ending CRLF) added to the response, e.g. a Location.
   void respondError(uint16_t status, std::string_view extra = {},
                     const config::DirectResponse* direct = nullptr);
-  // A route's redirect action: 3xx with a Location built from the request.
-  void redirectRoute(const config::RouteRedirect& d, const router::CompiledRoute& route);
-  // Plain listener with redirect_https: answers 301 to the https URL of this request.
+  // A route's redirect action: 3xx with a Location built from the request (`route` gives the
+  // matched prefix for prefix_rewrite; may be null). 400 when the request names no host.
+  void redirectRoute(const config::RouteRedirect& d, const router::CompiledRoute* route);
+  // Plain listener with redirect_https: 301 to the https URL of this request (redirectRoute).
   void redirectToHttps(uint16_t port);
   void endExchangeResources(bool abort_upstream);
   void logExchange();

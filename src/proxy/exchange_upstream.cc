@@ -37,12 +37,6 @@ std::string_view findCookie(const http1::RequestHead& req, std::string_view name
   return {};
 }
 
-std::string_view findHeader(const http1::RequestHead& req, std::string_view name) {
-  for (uint32_t i = 0; i < req.header_count; ++i)
-    if (http::equalsIgnoreCase(req.headers[i].name, name)) return req.headers[i].value;
-  return {};
-}
-
 std::string_view findQueryParam(std::string_view target, std::string_view name) {
   size_t q = target.find('?');
   if (q == std::string_view::npos) return {};
@@ -94,8 +88,8 @@ void DownstreamConnection::startExchange() {
       [](void* w) { return static_cast<server::Worker*>(w)->random(); }, &worker_, heads_->ids);
 
   if (worker_.accessLog().enabled()) {
-    std::string_view ua = findHeader(heads_->req, "user-agent");
-    std::string_view ref = findHeader(heads_->req, "referer");
+    std::string_view ua = http1::fieldValue(heads_->req, "user-agent");
+    std::string_view ref = http1::fieldValue(heads_->req, "referer");
     log_store_.clear();
     log_store_.append(heads_->req.method)
         .append(heads_->req.target)
@@ -151,9 +145,10 @@ void DownstreamConnection::startExchange() {
   if (route->config) {
     const config::Route& rc = *route->config;
     if (rc.cors.enabled) {
-      std::string_view origin = findHeader(heads_->req, "origin");
+      std::string_view origin = http1::fieldValue(heads_->req, "origin");
       bool allowed = corsOriginAllowed(rc.cors, origin);
-      std::string_view want_method = findHeader(heads_->req, "access-control-request-method");
+      std::string_view want_method =
+          http1::fieldValue(heads_->req, "access-control-request-method");
       if (heads_->req.method_id == http::Method::Options && !origin.empty() &&
           !want_method.empty()) {
         // Preflight: answered here, never forwarded.
@@ -165,7 +160,7 @@ void DownstreamConnection::startExchange() {
           return;
         }
         appendCorsPreflightFields(rc.cors, origin,
-                                  findHeader(heads_->req, "access-control-request-headers"),
+                                  http1::fieldValue(heads_->req, "access-control-request-headers"),
                                   extra_resp_headers_);
         respondError(204, extra_resp_headers_, &kPreflight);
         return;
@@ -173,7 +168,7 @@ void DownstreamConnection::startExchange() {
       if (allowed) appendCorsResponseFields(rc.cors, origin, extra_resp_headers_);
     }
     if (rc.redirect.enabled) {
-      redirectRoute(rc.redirect, *route);
+      redirectRoute(rc.redirect, route);
       return;
     }
     if (rc.direct_response.enabled) {
@@ -188,7 +183,7 @@ void DownstreamConnection::startExchange() {
     const config::SplitKey& sk = route->config->split_by;
     std::string_view key;
     if (sk.source == config::SplitKey::Source::Header)
-      key = findHeader(heads_->req, sk.name);
+      key = http1::fieldValue(heads_->req, sk.name);
     else if (sk.source == config::SplitKey::Source::Cookie)
       key = findCookie(heads_->req, sk.name);
     else if (sk.source == config::SplitKey::Source::Ip)
@@ -272,7 +267,7 @@ int DownstreamConnection::pickHost(int exclude) {
         key = peer_ip_;
         break;
       case config::LoadBalancing::KeySource::Header:
-        key = findHeader(heads_->req, lb.key_name);
+        key = http1::fieldValue(heads_->req, lb.key_name);
         break;
       case config::LoadBalancing::KeySource::Cookie:
         key = findCookie(heads_->req, lb.key_name);
@@ -623,43 +618,29 @@ void DownstreamConnection::endExchangeAccounting() {
 namespace portico::proxy {
 
 void DownstreamConnection::redirectToHttps(uint16_t port) {
-  std::string_view host = heads_->req.host;
-  // Drop the port of the plain listener: "[::1]:8080" -> "[::1]", "a.example:80" -> "a.example".
-  size_t end = host.size();
-  if (!host.empty() && host.front() == '[') {
-    size_t close = host.find(']');
-    end = close == std::string_view::npos ? host.size() : close + 1;
-  } else if (size_t colon = host.find(':'); colon != std::string_view::npos) {
-    end = colon;
-  }
-  host = host.substr(0, end);
-  if (host.empty()) {
-    respondError(400);
-    return;
-  }
-  std::string location = "Location: https://";
-  location.append(host);
-  if (port != 443) location.append(":").append(std::to_string(port));
-  std::string_view target = heads_->req.target;
-  location.append(target.empty() || target.front() != '/' ? std::string_view("/") : target);
-  location.append("\r\n");
-  respondError(301, location);
+  config::RouteRedirect d;
+  d.enabled = true;
+  d.status = 301;
+  d.scheme = "https";
+  d.port = port;
+  redirectRoute(d, nullptr);
 }
 
-}  // namespace portico::proxy
-
-namespace portico::proxy {
-
 void DownstreamConnection::redirectRoute(const config::RouteRedirect& d,
-                                         const router::CompiledRoute& route) {
+                                         const router::CompiledRoute* route) {
   const http1::RequestHead& req = heads_->req;
   std::string_view target = req.target;
+  if (target.empty() || target.front() != '/') target = "/";  // asterisk or absolute form
   size_t q = target.find('?');
   std::string_view path = target.substr(0, q);
   std::string_view query = q == std::string_view::npos ? std::string_view() : target.substr(q);
   std::string loc = "Location: ";
   loc.append(d.scheme.empty() ? (io_.isTls() ? "https" : "http") : d.scheme).append("://");
   std::string_view host = d.host.empty() ? req.host : std::string_view(d.host);
+  if (host.empty() || host.front() == ':') {  // no Host to send the client back to
+    respondError(400);
+    return;
+  }
   if (d.port) {
     // The host without its port, then the configured port (unless the scheme's default).
     size_t end = host.size();
@@ -676,13 +657,13 @@ void DownstreamConnection::redirectRoute(const config::RouteRedirect& d,
   }
   if (!d.path.empty()) {
     loc.append(d.path);
-  } else if (!d.prefix_rewrite.empty() && route.path_exact.empty() &&
-             path.substr(0, route.path_prefix.size()) == route.path_prefix) {
-    std::string_view rest = path.substr(route.path_prefix.size());
+  } else if (!d.prefix_rewrite.empty() && route && route->path_exact.empty() &&
+             path.substr(0, route->path_prefix.size()) == route->path_prefix) {
+    std::string_view rest = path.substr(route->path_prefix.size());
     std::string_view np = d.prefix_rewrite;
     if (np.back() == '/' && !rest.empty() && rest.front() == '/') np.remove_suffix(1);
     loc.append(np).append(rest);
-  } else if (!d.prefix_rewrite.empty() && !route.path_exact.empty()) {
+  } else if (!d.prefix_rewrite.empty() && route && !route->path_exact.empty()) {
     loc.append(d.prefix_rewrite);
   } else {
     loc.append(path.empty() ? std::string_view("/") : path);

@@ -80,12 +80,7 @@ std::shared_ptr<const Snapshot> buildSnapshot(std::shared_ptr<const config::Conf
         }
       }
       next.by_listener[l.name] = {l.tls, li.tls};
-      if (l.hsts.enabled) {
-        li.hsts_header =
-            fmt::format("Strict-Transport-Security: max-age={}{}{}\r\n", l.hsts.max_age_s,
-                        l.hsts.include_subdomains ? "; includeSubDomains" : "",
-                        l.hsts.preload ? "; preload" : "");
-      }
+      li.hsts_header = config::hstsFieldLine(l.hsts);
     }
     if (!net::parseAddress(l.address, li.address))
       throw config::ConfigError(config->source + ": listener '" + l.name + "': bad address '" +

@@ -44,11 +44,7 @@ void Router::add(const config::Route& r, uint32_t cluster_index,
     c.split.push_back({split_indexes[i], c.split_total, r.clusters[i].name});
   }
   c.hsts_override = r.hsts_set;
-  if (r.hsts_set && r.hsts.enabled) {
-    c.hsts_header = "Strict-Transport-Security: max-age=" + std::to_string(r.hsts.max_age_s) +
-                    (r.hsts.include_subdomains ? "; includeSubDomains" : "") +
-                    (r.hsts.preload ? "; preload" : "") + "\r\n";
-  }
+  if (r.hsts_set) c.hsts_header = config::hstsFieldLine(r.hsts);
   if (!c.path_exact.empty())
     tables_[table].addExact(c.path_exact, c.index);
   else

@@ -279,3 +279,13 @@ def test_compression_of_a_large_streamed_body(procs):
             plain = zlib.decompress(r.body, 16 + 15)
             assert len(plain) == size
             assert plain == (bytes(range(256)) * (size // 256 + 1))[:size]
+
+
+def test_redirect_without_host_is_400(procs):
+    b = procs.echo("b")
+    port = free_port()
+    procs.portico(route_config(port, b, [
+        {"match": {"path_prefix": "/"}, "redirect": {"status": 301, "scheme": "https"}}]))
+    with HttpConn(port) as c:
+        c.send("GET /x HTTP/1.0\r\n\r\n")
+        assert c.read_response().status == 400

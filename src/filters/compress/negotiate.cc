@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "http/header_id.h"
+
 namespace portico::filters::compress {
 
 namespace {
@@ -10,15 +12,6 @@ std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
 }
 
 // q-value in thousandths (RFC 9110 §12.4.2): "1", "1.000", "0", "0.5", "0.123". -1 if invalid.
@@ -58,13 +51,13 @@ std::string_view codingName(Coding c) {
 }
 
 bool parseCoding(std::string_view name, Coding& out) {
-  if (iequals(name, "gzip") || iequals(name, "x-gzip")) {
+  if (http::equalsIgnoreCase(name, "gzip") || http::equalsIgnoreCase(name, "x-gzip")) {
     out = Coding::Gzip;
-  } else if (iequals(name, "br")) {
+  } else if (http::equalsIgnoreCase(name, "br")) {
     out = Coding::Brotli;
-  } else if (iequals(name, "zstd")) {
+  } else if (http::equalsIgnoreCase(name, "zstd")) {
     out = Coding::Zstd;
-  } else if (iequals(name, "identity")) {
+  } else if (http::equalsIgnoreCase(name, "identity")) {
     out = Coding::Identity;
   } else {
     return false;
@@ -121,8 +114,9 @@ bool typeMatches(std::string_view content_type, const std::vector<std::string>& 
     std::string_view w = want;
     if (w.size() >= 2 && w.substr(w.size() - 2) == "/*") {
       std::string_view major = w.substr(0, w.size() - 1);  // "text/"
-      if (t.size() > major.size() && iequals(t.substr(0, major.size()), major)) return true;
-    } else if (iequals(t, w)) {
+      if (t.size() > major.size() && http::equalsIgnoreCase(t.substr(0, major.size()), major))
+        return true;
+    } else if (http::equalsIgnoreCase(t, w)) {
       return true;
     }
   }

@@ -485,4 +485,12 @@ ParseResult parseResponseHead(std::string_view data, const Limits& limits,
   return kDone;
 }
 
+const Header* findField(const MessageHead& head, std::string_view name) {
+  for (uint32_t i = 0; i < head.header_count; ++i)
+    if (head.headers[i].name.size() == name.size() &&
+        http::equalsIgnoreCase(head.headers[i].name, name))
+      return &head.headers[i];
+  return nullptr;
+}
+
 }  // namespace portico::http1

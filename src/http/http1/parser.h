@@ -80,6 +80,14 @@ struct ParseResult {
 // request line are skipped and counted in head_length (RFC 9112 §2.2).
 ParseResult parseRequestHead(std::string_view data, const Limits& limits, RequestHead& out);
 
+// The first field named `name` (case-insensitive) of `head`, or nullptr.
+const Header* findField(const MessageHead& head, std::string_view name);
+// Its value, or "" when absent.
+inline std::string_view fieldValue(const MessageHead& head, std::string_view name) {
+  const Header* h = findField(head, name);
+  return h ? h->value : std::string_view();
+}
+
 // Parses one response head at the start of `data`, for a request with method `request_method`
 // (HEAD and CONNECT change framing). 1xx heads parse as Done with framing None, except 101 ->
 // Tunnel. Error means the upstream response is invalid or ambiguous (proxy answers 502).
