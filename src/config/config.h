@@ -159,6 +159,18 @@ struct ListenerTls {
   bool operator==(const ListenerTls&) const = default;
 };
 
+// `http2:` on a listener: true, or a map of limits (defaults as nginx/Envoy). Plain listeners
+// then also accept HTTP/2 with prior knowledge (h2c); TLS listeners offer h2 by ALPN.
+struct ListenerHttp2 {
+  bool enabled = false;
+  uint32_t max_concurrent_streams = 128;
+  uint32_t initial_window_size = 256 * 1024;
+  uint32_t max_header_list_size = 64 * 1024;
+  uint32_t max_frame_size = 16384;
+  // A stream whose response waits on a closed flow-control window this long is reset.
+  uint32_t zero_window_timeout_ms = 30000;
+};
+
 struct Listener {
   std::string name;
   std::string address;  // "127.0.0.1:8080", "[::1]:8080", ":8080" (= 0.0.0.0)
@@ -171,6 +183,7 @@ struct Listener {
   // `client_cert_header:` with tls.client_auth, the verified client subject goes upstream
   // in this request header ("" = not sent). Any such header from the client is removed.
   std::string client_cert_header = "X-Client-Cert-Subject";
+  ListenerHttp2 http2;
 };
 
 struct Server {
@@ -257,6 +270,10 @@ struct ClusterTls {
 struct Cluster {
   std::string name;
   ClusterTls tls;
+  // `protocol:` http1 (default) or h2: HTTP/2 to the servers (h2c with prior knowledge, or h2
+  // by ALPN with tls), every exchange a stream on one connection per worker and server.
+  enum class Protocol : uint8_t { Http1, H2 };
+  Protocol protocol = Protocol::Http1;
   std::vector<Server> servers;
   uint32_t connect_timeout_ms = 5000;    // upstream connect -> 504 when exceeded
   uint32_t response_timeout_ms = 60000;  // wait for response head / between reads -> 504

@@ -48,8 +48,7 @@ constexpr uint64_t kMaxHstsAgeS = 10ull * 366 * 86400;
 constexpr uint32_t kMinPreloadAgeS = 31536000;
 
 // ALPN protocol ids portico speaks (tls.alpn on listeners and clusters).
-// h2 joins this list once HTTP/2 is wired into the proxy (the codec exists: src/http/http2).
-constexpr std::string_view kAlpnProtocols[] = {"http/1.1"};
+constexpr std::string_view kAlpnProtocols[] = {"h2", "http/1.1"};
 
 // retry.retry_on values.
 constexpr std::string_view kRetryConditions[] = {"connect-failure", "reset", "502", "503", "504",
@@ -330,6 +329,7 @@ class Loader {
   void loadWorkers(const Field& f, Config& c) const;
   void loadListeners(const Field& f, Config& c);
   void loadListenerTlsKeys(const MapReader& m, Listener& l) const;
+  void loadListenerHttp2(const MapReader& m, Listener& l) const;
   ListenerTls loadListenerTls(const Field& f) const;
   TlsCertificate loadTlsCertificate(const Field& f) const;
   std::vector<std::string> loadAlpn(const Field& f) const;
@@ -846,7 +846,8 @@ void Loader::loadListeners(const Field& f, Config& c) {
   for (const Field& item : items) {
     MapReader m(
         *this, item,
-        {"name", "address", "routes", "tls", "hsts", "redirect_https", "client_cert_header"});
+        {"name", "address", "routes", "tls", "hsts", "redirect_https", "client_cert_header",
+         "http2"});
     Listener l;
     const Field addr = m.require("address");
     l.address = address(addr, /*allow_any_host=*/true);
@@ -885,6 +886,7 @@ void Loader::loadListeners(const Field& f, Config& c) {
       l.routes.push_back(std::move(r));
     }
     loadListenerTlsKeys(m, l);
+    loadListenerHttp2(m, l);
     c.listeners.push_back(std::move(l));
   }
 }
@@ -893,7 +895,7 @@ Cluster Loader::loadCluster(const Field& f, std::optional<Field>* name_field) co
   MapReader m(*this, f,
               {"name", "servers", "connect_timeout", "response_timeout", "max_idle", "idle_timeout",
                "rewrite_host", "lb", "health_check", "outlier_detection", "slow_start", "retry",
-               "circuit_breaker", "sticky", "tls"});
+               "circuit_breaker", "sticky", "tls", "protocol"});
   Cluster cl;
   *name_field = m.require("name");
   cl.name = nonEmpty(**name_field);
@@ -941,6 +943,12 @@ Cluster Loader::loadCluster(const Field& f, std::optional<Field>* name_field) co
   if (auto v = m.get("retry")) cl.retry = loadRetry(*v);
   if (auto v = m.get("circuit_breaker")) cl.circuit_breaker = loadCircuitBreaker(*v);
   if (auto v = m.get("tls")) cl.tls = loadClusterTls(*v);
+  if (auto v = m.get("protocol")) {
+    cl.protocol = choice(*v, {"http1", "h2"}) == "h2" ? Cluster::Protocol::H2
+                                                      : Cluster::Protocol::Http1;
+    // Over TLS the servers must agree to h2 by ALPN.
+    if (cl.protocol == Cluster::Protocol::H2) cl.tls.alpn = {"h2"};
+  }
   if (auto v = m.get("sticky")) {
     const MapReader sm(*this, *v, {"cookie"});
     const Field cookie = sm.require("cookie");
@@ -951,6 +959,39 @@ Cluster Loader::loadCluster(const Field& f, std::optional<Field>* name_field) co
     }
   }
   return cl;
+}
+
+// `http2:` true or a map of limits. A TLS listener without its own tls.alpn then offers h2
+// first; one whose alpn lists h2 serves HTTP/2 even without `http2:`.
+void Loader::loadListenerHttp2(const MapReader& m, Listener& l) const {
+  ListenerHttp2& h = l.http2;
+  if (auto v = m.get("http2")) {
+    if (v->node.IsScalar()) {
+      h.enabled = boolean(*v);
+    } else {
+      const MapReader hm(*this, *v,
+                         {"max_concurrent_streams", "initial_window_size", "max_header_list_size",
+                          "max_frame_size", "zero_window_timeout"});
+      h.enabled = true;
+      if (auto x = hm.get("max_concurrent_streams"))
+        h.max_concurrent_streams = static_cast<uint32_t>(unsignedValue(*x, 1, 100000));
+      if (auto x = hm.get("initial_window_size"))
+        h.initial_window_size = static_cast<uint32_t>(unsignedValue(*x, 1, 2147483647));
+      if (auto x = hm.get("max_header_list_size"))
+        h.max_header_list_size = static_cast<uint32_t>(unsignedValue(*x, 1024, 16777216));
+      if (auto x = hm.get("max_frame_size"))
+        h.max_frame_size = static_cast<uint32_t>(unsignedValue(*x, 16384, 16777215));
+      if (auto x = hm.get("zero_window_timeout"))
+        h.zero_window_timeout_ms = duration(*x, /*allow_zero=*/false);
+    }
+    const std::optional<Field> tls = m.get("tls");
+    const bool alpn_given = tls && tls->node.IsMap() && tls->node["alpn"];
+    if (h.enabled && l.tls.enabled && !alpn_given) l.tls.alpn = {"h2", "http/1.1"};
+  }
+  if (l.tls.enabled &&
+      std::find(l.tls.alpn.begin(), l.tls.alpn.end(), "h2") != l.tls.alpn.end()) {
+    h.enabled = true;
+  }
 }
 
 // Listener keys that belong to TLS: `tls`, `hsts`, `redirect_https`, `client_cert_header`,
@@ -1046,9 +1087,6 @@ std::vector<std::string> Loader::loadAlpn(const Field& f) const {
   const std::vector<Field> items = list(f, "protocols (http/1.1)");
   if (items.empty()) fail(f, "at least one protocol is required (http/1.1)");
   for (const Field& item : items) {
-    if (item.node.IsScalar() && item.node.Scalar() == "h2") {
-      fail(item, "h2 is not served yet (HTTP/2 is not wired into the proxy); use http/1.1");
-    }
     std::string p = choice(item, kAlpnProtocols);
     if (std::find(out.begin(), out.end(), p) != out.end()) {
       fail(item, "'" + p + "' is listed twice");

@@ -60,6 +60,13 @@ bool Loop::addReadLevel(int fd, IoHandler* handler) {
   return epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) == 0;
 }
 
+bool Loop::rebind(int fd, IoHandler* handler) {
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+  ev.data.ptr = handler;
+  return epoll_ctl(epfd_, EPOLL_CTL_MOD, fd, &ev) == 0;
+}
+
 void Loop::remove(int fd) {
   epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
 }
@@ -124,6 +131,11 @@ void Loop::run() {
     timers_.advance(now_ms_);
     runPosted();
     for (auto& hook : end_hooks_) hook();
+    while (!deferred_.empty()) {
+      deferred_running_.swap(deferred_);
+      for (Deferred* d : deferred_running_) d->runDeferred();
+      deferred_running_.clear();
+    }
     reapDead();
   }
 }

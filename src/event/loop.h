@@ -20,6 +20,15 @@ class IoHandler {
   virtual void onEvents(uint32_t events) = 0;
 };
 
+// Work postponed to the end of the current loop iteration (see Loop::defer).
+class Deferred {
+ public:
+  virtual void runDeferred() = 0;
+
+ protected:
+  ~Deferred() = default;
+};
+
 class Loop {
  public:
   Loop();
@@ -33,6 +42,9 @@ class Loop {
   bool addReadLevel(int fd, IoHandler* handler);
   // Removes fd (call before closing it when other fds may still report events this round).
   void remove(int fd);
+  // Sends fd's future readiness (same mask as add()) to `handler` instead: a connection handed
+  // from one protocol handler to another (HTTP/1 to HTTP/2).
+  bool rebind(int fd, IoHandler* handler);
 
   // Runs until stop(). Each iteration: epoll_wait, dispatch, advance timers, run posted tasks,
   // then end-of-iteration hooks.
@@ -53,6 +65,10 @@ class Loop {
   // Deletes `h` at the end of the current iteration, after every event of this round was
   // dispatched. The handler must ignore events once it has closed its fd.
   void deleteLater(IoHandler* h) { dead_.push_back(h); }
+  // Calls d->runDeferred() once at the end of this iteration, before deleteLater() handlers are
+  // deleted (so `d` may be one of them: it must then notice that it has closed). Used to batch
+  // output produced by several events into one write.
+  void defer(Deferred* d) { deferred_.push_back(d); }
 
  private:
   class Waker;
@@ -72,6 +88,8 @@ class Loop {
   std::vector<std::function<void()>> running_;
   std::vector<std::function<void()>> end_hooks_;
   std::vector<IoHandler*> dead_;
+  std::vector<Deferred*> deferred_;
+  std::vector<Deferred*> deferred_running_;
   Waker* waker_;
 };
 

@@ -41,10 +41,25 @@ bool Transport::attachTls(SSL* ssl, int fd) {
   SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
                         SSL_MODE_RELEASE_BUFFERS);
   ssl_ = ssl;
+  slow_ = true;
   return true;
 }
 
+void Transport::attachVirtual(VirtualPeer* peer, SSL* tls_info) {
+  reset();
+  virt_ = peer;
+  ssl_ = tls_info;
+  slow_ = true;
+}
+
 void Transport::reset() {
+  if (virt_) {  // the SSL, if any, belongs to the real connection
+    virt_ = nullptr;
+    ssl_ = nullptr;
+    slow_ = false;
+    return;
+  }
+  slow_ = false;
   if (ssl_) {
     // Without a recorded shutdown OpenSSL drops the session from the server cache; a client
     // that simply closed its connection should still resume.
@@ -102,6 +117,7 @@ ssize_t Transport::tlsSend(const char* p, size_t n) {
 }
 
 ssize_t Transport::sendv(int fd, const iovec* iov, int cnt) {
+  if (virt_) return virt_->virtualSend(iov, cnt);
   if (!ssl_) {
     if (cnt == 1) return ::send(fd, iov[0].iov_base, iov[0].iov_len, MSG_NOSIGNAL);
     msghdr msg{};
@@ -133,6 +149,10 @@ bool Transport::peerVerified() const {
 }
 
 void Transport::shutdownWrite(int fd) {
+  if (virt_) {
+    virt_->virtualShutdownWrite();
+    return;
+  }
   if (ssl_) {
     ERR_clear_error();
     if (SSL_shutdown(ssl_) < 0) ERR_clear_error();

@@ -12,13 +12,49 @@
 
 namespace portico::net {
 
+// The far end of a virtual byte stream: an HTTP/2 (or HTTP/3) stream presented to HTTP/1 code
+// as if it were a socket. Same conventions as the socket calls (errno EAGAIN when it must
+// wait; the peer then signals readiness through the owner's onEvents).
+class VirtualPeer {
+ public:
+  virtual ~VirtualPeer() = default;
+  // Copies up to n bytes out; 0 = end of stream; -1 with errno EAGAIN when none are ready.
+  virtual ssize_t virtualRecv(char* p, size_t n) = 0;
+  // Takes bytes in order; returns how many were accepted, -1 with EAGAIN when none can be.
+  virtual ssize_t virtualSend(const iovec* iov, int cnt) = 0;
+  // No more bytes will be sent.
+  virtual void virtualShutdownWrite() = 0;
+  // The connection side is gone; clean: everything it had to send was sent.
+  virtual void virtualClose(bool clean) = 0;
+};
+
 class Transport {
  public:
   // Plain: sockets drain in one short read. TLS: a short read may leave records in the socket
   // or in OpenSSL, so readers must read until EAGAIN.
-  bool shortReadDrains() const { return ssl_ == nullptr; }
+  bool shortReadDrains() const { return ssl_ == nullptr || virt_ != nullptr; }
   bool isTls() const { return ssl_ != nullptr; }
+  // A virtual stream (an HTTP/2 stream seen as a connection); fd arguments are ignored.
+  bool isVirtual() const { return virt_ != nullptr; }
+  VirtualPeer* virtualPeer() const { return virt_; }
   SSL* ssl() const { return ssl_; }
+
+  // Makes this a virtual stream to `peer`. `tls_info` (not owned, may be null) is the SSL of
+  // the real connection carrying it: isTls(), serverName(), peerVerified() and ssl() report it.
+  void attachVirtual(VirtualPeer* peer, SSL* tls_info);
+  // Takes the SSL of a completed handshake (already bound to its fd) from another Transport.
+  void adoptTls(SSL* ssl) {
+    reset();
+    ssl_ = ssl;
+    slow_ = ssl != nullptr;
+  }
+  // Gives up the SSL without freeing it (for adoptTls on the connection's new owner).
+  SSL* releaseTls() {
+    SSL* s = ssl_;
+    ssl_ = nullptr;
+    slow_ = false;
+    return s;
+  }
 
   // Takes ownership of `ssl` (already in accept or connect state) and binds it to `fd`.
   // Returns false when OpenSSL cannot bind it (the SSL is freed).
@@ -31,11 +67,16 @@ class Transport {
   int handshake(bool& want_write, const char*& error);
 
   ssize_t recv(int fd, char* p, size_t n) {
-    if (!ssl_) return ::recv(fd, p, n, 0);
+    if (!slow_) return ::recv(fd, p, n, 0);
+    if (virt_) return virt_->virtualRecv(p, n);
     return tlsRecv(p, n);
   }
   ssize_t send(int fd, const char* p, size_t n) {
-    if (!ssl_) return ::send(fd, p, n, MSG_NOSIGNAL);
+    if (!slow_) return ::send(fd, p, n, MSG_NOSIGNAL);
+    if (virt_) {
+      iovec iov{const_cast<char*>(p), n};
+      return virt_->virtualSend(&iov, 1);
+    }
     return tlsSend(p, n);
   }
   // Writes iov[0..cnt) in order (cnt <= 2 on the hot path); returns the bytes written.
@@ -57,6 +98,8 @@ class Transport {
   ssize_t tlsRecv(char* p, size_t n);
   ssize_t tlsSend(const char* p, size_t n);
   SSL* ssl_ = nullptr;
+  VirtualPeer* virt_ = nullptr;
+  bool slow_ = false;  // TLS or virtual: the plain socket calls do not apply
 };
 
 }  // namespace portico::net

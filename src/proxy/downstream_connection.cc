@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "proxy/error_response.h"
 #include "proxy/forwarding.h"
+#include "proxy/h2/h2_connection.h"
 
 namespace portico::proxy {
 
@@ -78,6 +79,53 @@ void DownstreamConnection::create(server::Worker& w, server::ListenerSocket& ls,
   w.connectionOpened();
   w.addDrainListener(c);
   c->armTimer(TimerKind::Header, w.current()->snapshot->config->timeouts.client_header_ms);
+}
+
+DownstreamConnection* DownstreamConnection::createVirtual(server::Worker& w,
+                                                          server::ListenerSocket& ls,
+                                                          net::VirtualPeer* stream,
+                                                          SSL* tls_info, const net::Address& peer) {
+  auto* c = new DownstreamConnection(w, ls, -1, peer);
+  c->io_.attachVirtual(stream, tls_info);
+  c->can_read_ = c->can_write_ = true;
+  c->nodelay_ = true;
+  c->armTimer(TimerKind::Header, w.current()->snapshot->config->timeouts.client_header_ms);
+  return c;
+}
+
+void DownstreamConnection::abortFromPeer() {
+  client_error_ = true;
+  close();
+}
+
+bool DownstreamConnection::h2cPreface(bool& partial) const {
+  static constexpr std::string_view kPreface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+  partial = false;
+  if (io_.isTls() || io_.isVirtual() || listener_.index < 0) return false;
+  const auto& li = worker_.current()->snapshot->listeners[static_cast<size_t>(listener_.index)];
+  if (!li.config->http2.enabled) return false;
+  std::string_view have = in_.view();
+  size_t n = have.size() < kPreface.size() ? have.size() : kPreface.size();
+  if (have.substr(0, n) != kPreface.substr(0, n)) return false;
+  partial = n < kPreface.size();
+  return !partial;
+}
+
+void DownstreamConnection::handoffH2() {
+  std::string_view initial = in_.view();
+  h2::H2Connection::start(worker_, listener_, fd_, io_.releaseTls(), peer_, initial);
+  // The socket, its TLS state and the connection count now belong to the HTTP/2 connection.
+  fd_ = -1;
+  state_ = State::Closed;
+  timer_.cancel();
+  worker_.removeDrainListener(this);
+  in_.release(worker_.buffers());
+  out_.release(worker_.buffers());
+  if (heads_) {
+    worker_.releaseHeads(heads_);
+    heads_ = nullptr;
+  }
+  worker_.loop().deleteLater(this);
 }
 
 DownstreamConnection::DownstreamConnection(server::Worker& w, server::ListenerSocket& ls, int fd,
@@ -172,6 +220,13 @@ void DownstreamConnection::stepHandshake() {
     else
       can_read_ = false;
     if (rdhup_ && !want_write) close();
+    return;
+  }
+  const unsigned char* alpn = nullptr;
+  unsigned alpn_len = 0;
+  SSL_get0_alpn_selected(io_.ssl(), &alpn, &alpn_len);
+  if (alpn_len == 2 && alpn[0] == 'h' && alpn[1] == '2') {
+    handoffH2();
     return;
   }
   state_ = State::WaitHead;
@@ -297,7 +352,12 @@ void DownstreamConnection::stepHead() {
   if (!in_.empty()) {
     if (timer_kind_ == TimerKind::Idle) armTimer(TimerKind::Header, cfg.timeouts.client_header_ms);
     bool oversized = in_.size() > cfg.limits.max_header_bytes;
-    if (head_has_newline_ || oversized) {
+    bool partial = false;
+    if (in_.data()[0] == 'P' && h2cPreface(partial)) {
+      handoffH2();
+      return;
+    }
+    if ((head_has_newline_ || oversized) && !partial) {
       head_has_newline_ = false;
       if (!heads_) heads_ = worker_.acquireHeads();
       http1::Limits limits{cfg.limits.max_request_line, cfg.limits.max_header_bytes,
@@ -535,7 +595,7 @@ bool DownstreamConnection::spliceBody() {
 }
 
 void DownstreamConnection::ensureNoDelay() {
-  if (nodelay_) return;
+  if (nodelay_) return;  // (virtual connections start with it set: there is no socket)
   nodelay_ = true;
   int one = 1;
   setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -620,7 +680,8 @@ void DownstreamConnection::startResponse() {
   up_->in.consume(static_cast<uint32_t>(heads_->resp.head_length));
   heads_->resp_body.start(framing, heads_->resp.content_length);
   resp_started_ = true;
-  splice_ = framing == BodyFraming::ContentLength && !dechunk_ && !encoder_ && !io_.isTls() &&
+  splice_ = framing == BodyFraming::ContentLength && !dechunk_ && !encoder_ && fd_ >= 0 &&
+            !io_.isTls() &&
             !up_->io.isTls() && heads_->resp.content_length >= up_->in.size() + kSpliceMinBytes;
   if (framing == BodyFraming::Tunnel) {
     logExchange();
@@ -809,8 +870,9 @@ void DownstreamConnection::stepClosing() {
     return;
   }
   if (!out_.empty()) return;
-  // Nothing unread: close() sends a FIN after the queued response, no RST can happen.
-  if (in_.empty() && !can_read_ && !rdhup_) {
+  // Nothing unread: close() sends a FIN after the queued response, no RST can happen. A
+  // virtual connection has no socket to linger on.
+  if ((in_.empty() && !can_read_ && !rdhup_) || io_.isVirtual()) {
     close();
     return;
   }
@@ -901,6 +963,21 @@ void DownstreamConnection::close() {
   releasePipe();
   encoder_.reset();
   timer_.cancel();
+  if (io_.isVirtual()) {
+    net::VirtualPeer* stream = io_.virtualPeer();
+    io_.reset();
+    in_.release(worker_.buffers());
+    out_.release(worker_.buffers());
+    if (heads_) {
+      worker_.releaseHeads(heads_);
+      heads_ = nullptr;
+    }
+    worker_.loop().deleteLater(this);
+    stream->virtualClose(state_before_close == State::Closing ||
+                         (state_before_close == State::Tunnel && tunnel_up_shut_ &&
+                          tunnel_down_shut_));
+    return;
+  }
   worker_.removeDrainListener(this);
   if (io_.isTls() && !client_error_ && state_before_close != State::Handshake) {
     ERR_clear_error();

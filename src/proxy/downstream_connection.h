@@ -28,6 +28,16 @@ class DownstreamConnection final : public event::IoHandler,
   static void create(server::Worker& w, server::ListenerSocket& ls, int fd,
                      const net::Address& peer);
 
+  // A connection for one exchange carried by a stream of a multiplexed connection (HTTP/2):
+  // its bytes come from and go to `stream` (see net::VirtualPeer); `tls_info` is the real
+  // connection's SSL (or null). The stream reports readiness through onEvents() and ends the
+  // exchange early with abortFromPeer(). Not counted as a connection, not a drain listener.
+  static DownstreamConnection* createVirtual(server::Worker& w, server::ListenerSocket& ls,
+                                             net::VirtualPeer* stream, SSL* tls_info,
+                                             const net::Address& peer);
+  // The stream carrying this virtual connection is gone: abort the exchange and close now.
+  void abortFromPeer();
+
   void onEvents(uint32_t events) override;
   void onUpstreamEvent() override;
   void onUpstreamTimeout() override;
@@ -49,6 +59,12 @@ class DownstreamConnection final : public event::IoHandler,
   void step();
   // TLS listeners: runs the handshake; WaitHead follows once it completes.
   void stepHandshake();
+  // The client speaks HTTP/2 (ALPN h2, or the h2c preface in in_): hands the socket to an
+  // h2::H2Connection and goes away without closing it.
+  void handoffH2();
+  // in_ starts with (a prefix of) the HTTP/2 client preface on a listener serving h2c.
+  // Sets `partial` when more bytes are needed to tell.
+  bool h2cPreface(bool& partial) const;
   void stepHead();
   void stepExchange();
   void stepTunnel();

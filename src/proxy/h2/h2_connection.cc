@@ -1,0 +1,294 @@
+#include "proxy/h2/h2_connection.h"
+
+#include <openssl/err.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "core/log.h"
+#include "proxy/h2/h2_stream.h"
+#include "proxy/snapshot.h"
+
+namespace portico::proxy::h2 {
+
+namespace {
+// How often a connection with streams checks for zero-window stalls.
+constexpr uint32_t kStallCheckMs = 1000;
+// How long a draining connection waits for the PING that confirms its shutdown notice.
+constexpr uint32_t kDrainPingMs = 2000;
+
+http2::Limits limitsOf(const config::ListenerHttp2& c) {
+  http2::Limits l;
+  l.max_concurrent_streams = c.max_concurrent_streams;
+  l.initial_stream_window = c.initial_window_size;
+  l.max_header_list_size = c.max_header_list_size;
+  l.max_frame_size = c.max_frame_size;
+  if (l.connection_window < c.initial_window_size) l.connection_window = c.initial_window_size;
+  return l;
+}
+}  // namespace
+
+void H2Connection::start(server::Worker& w, server::ListenerSocket& ls, int fd, SSL* ssl,
+                         const net::Address& peer, std::string_view initial) {
+  auto* c = new H2Connection(w, ls, fd, ssl, peer);
+  if (!w.loop().rebind(fd, c)) {
+    log::warn("cannot take over connection for HTTP/2: {}", std::strerror(errno));
+    c->close();
+    return;
+  }
+  if (!initial.empty()) {
+    http2::Status st = c->codec_->feed(reinterpret_cast<const uint8_t*>(initial.data()),
+                                       initial.size());
+    if (!st.ok) c->eof_ = true;
+  }
+  c->drive();
+}
+
+H2Connection::H2Connection(server::Worker& w, server::ListenerSocket& ls, int fd, SSL* ssl,
+                           const net::Address& peer)
+    : worker_(w), listener_(ls), fd_(fd), peer_(peer) {
+  io_.adoptTls(ssl);
+  timer_.setCallback(&H2Connection::onTimer, this);
+  const config::Config& cfg = *w.current()->snapshot->config;
+  idle_ms_ = cfg.timeouts.client_idle_ms;
+  config::ListenerHttp2 settings;
+  if (ls.index >= 0)
+    settings = w.current()->snapshot->listeners[static_cast<size_t>(ls.index)].config->http2;
+  zero_window_ms_ = settings.zero_window_timeout_ms;
+  codec_ = std::make_unique<http2::Http2ServerCodec>(w.buffers(), *this, limitsOf(settings));
+  w.addDrainListener(this);
+  if (w.draining()) codec_->startGracefulShutdown();
+}
+
+H2Connection::~H2Connection() {
+  in_.release(worker_.buffers());
+  out_.release(worker_.buffers());
+}
+
+void H2Connection::onEvents(uint32_t events) {
+  if (closed_) return;
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) can_read_ = true;
+  if (events & (EPOLLHUP | EPOLLERR)) error_ = true;
+  if (events & EPOLLOUT) can_write_ = true;
+  drive();
+}
+
+void H2Connection::scheduleFlush() {
+  if (closed_) return;
+  if (in_drive_) {
+    redo_ = true;
+    return;
+  }
+  if (flush_deferred_) return;
+  flush_deferred_ = true;
+  worker_.loop().defer(this);
+}
+
+void H2Connection::runDeferred() {
+  flush_deferred_ = false;
+  if (!closed_) drive();
+}
+
+void H2Connection::drive() {
+  if (in_drive_) {
+    redo_ = true;
+    return;
+  }
+  in_drive_ = true;
+  for (int rounds = 0; rounds < 64; ++rounds) {
+    redo_ = false;
+    bool progress = false;
+    if (!flush(progress)) {
+      error_ = true;
+      break;
+    }
+    if (!readSome(progress)) break;
+    if (!progress && !redo_) break;
+  }
+  in_drive_ = false;
+  reapStreams();
+  if (error_ || (eof_ && out_.empty()) || (codec_->shouldClose() && out_.empty())) {
+    close();
+    return;
+  }
+  if (redo_ && !flush_deferred_) {  // more to do than one drive allows: continue next round
+    flush_deferred_ = true;
+    worker_.loop().defer(this);
+  }
+  armTimer();
+}
+
+bool H2Connection::readSome(bool& progress) {
+  if (!can_read_ || eof_) return true;
+  // Stop reading while our output backs up: a client that does not read its responses (or
+  // floods us with frames that need answers) gets no more input processed.
+  if (out_.size() > 0 && !can_write_) return true;
+  uint32_t space;
+  char* p = in_.writable(worker_.buffers(), space);
+  if (space == 0) return true;
+  ssize_t n = io_.recv(fd_, p, space);
+  if (n > 0) {
+    progress = true;
+    http2::Status st = codec_->feed(reinterpret_cast<const uint8_t*>(p), static_cast<size_t>(n));
+    in_.releaseIfEmpty(worker_.buffers());
+    if (!st.ok) {
+      log::debug("{}: HTTP/2 connection error: {}", peer_.ipString(), st.reason);
+      eof_ = true;  // flush the GOAWAY, then close
+    }
+    return true;
+  }
+  if (n == 0) {
+    eof_ = true;
+  } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+    can_read_ = false;
+  } else if (errno != EINTR) {
+    error_ = true;
+    return false;
+  }
+  in_.releaseIfEmpty(worker_.buffers());
+  return true;
+}
+
+bool H2Connection::flush(bool& progress) {
+  for (;;) {
+    if (out_.empty() && codec_->wantsWrite()) codec_->flushTo(out_);
+    if (out_.empty()) return true;
+    if (!can_write_) return true;
+    ssize_t n = io_.send(fd_, out_.data(), out_.size());
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        can_write_ = false;
+        return true;
+      }
+      if (errno == EINTR) continue;
+      return false;
+    }
+    progress = true;
+    out_.consume(static_cast<uint32_t>(n));
+    if (!out_.empty()) {
+      can_write_ = false;
+      return true;
+    }
+    out_.releaseIfEmpty(worker_.buffers());
+  }
+}
+
+void H2Connection::onRequestHead(int32_t stream_id, http::RequestHead&& head, bool end_stream) {
+  auto* s = new H2Stream(*this, stream_id);
+  streams_[stream_id] = s;
+  s->start(head, end_stream);
+}
+
+void H2Connection::onRequestData(int32_t stream_id, std::span<const uint8_t> data,
+                                 bool end_stream) {
+  auto it = streams_.find(stream_id);
+  if (it == streams_.end()) {
+    codec_->consumeRequestData(stream_id, data.size());
+    return;
+  }
+  it->second->onData(data, end_stream);
+}
+
+void H2Connection::onRequestTrailers(int32_t stream_id, http::HeaderList&& trailers) {
+  auto it = streams_.find(stream_id);
+  if (it != streams_.end()) it->second->onTrailers(trailers);
+}
+
+void H2Connection::codecClosed(int32_t stream_id) {
+  auto it = streams_.find(stream_id);
+  if (it != streams_.end()) it->second->onCodecClosed();
+}
+
+void H2Connection::onStreamReset(int32_t stream_id, uint32_t) { codecClosed(stream_id); }
+
+void H2Connection::onStreamClosed(int32_t stream_id) { codecClosed(stream_id); }
+
+void H2Connection::onStreamWritable(int32_t stream_id) {
+  auto it = streams_.find(stream_id);
+  if (it != streams_.end()) it->second->onWritable();
+}
+
+void H2Connection::onGoawayReceived(int32_t, uint32_t) {}
+
+void H2Connection::streamFinished(H2Stream* s) { finished_.push_back(s); }
+
+void H2Connection::reapStreams() {
+  while (!finished_.empty()) {
+    std::vector<H2Stream*> done;
+    done.swap(finished_);
+    for (H2Stream* s : done) {
+      streams_.erase(s->id());
+      delete s;
+    }
+  }
+}
+
+void H2Connection::onDrain() {
+  if (closed_) return;
+  codec_->startGracefulShutdown();
+  drain_started_ms_ = worker_.loop().nowMs();
+  scheduleFlush();
+}
+
+void H2Connection::armTimer() {
+  if (closed_) return;
+  uint32_t ms;
+  if (drain_started_ms_)
+    ms = kDrainPingMs;
+  else if (codec_->idle())
+    ms = idle_ms_;
+  else
+    ms = kStallCheckMs;
+  if (ms) worker_.loop().timers().arm(timer_, ms);
+}
+
+void H2Connection::onTimer(void* self) {
+  auto* c = static_cast<H2Connection*>(self);
+  if (c->closed_) return;
+  if (c->drain_started_ms_) {
+    // The client did not confirm the shutdown notice in time: send the final GOAWAY.
+    c->codec_->finishGracefulShutdown();
+    c->drain_started_ms_ = 0;
+  } else if (c->codec_->idle()) {
+    c->codec_->startGracefulShutdown();
+    c->drain_started_ms_ = c->worker_.loop().nowMs();
+  } else {
+    uint64_t stalled_ms = 0;
+    int32_t id = c->codec_->longestZeroWindowStall(stalled_ms);
+    if (id && stalled_ms >= c->zero_window_ms_) {
+      log::debug("{}: HTTP/2 stream {} stalled on a zero window for {} ms: reset",
+                 c->peer_.ipString(), id, stalled_ms);
+      c->codec_->resetStream(id, 0x8 /* CANCEL */);
+      c->codecClosed(id);
+    }
+  }
+  c->drive();
+}
+
+void H2Connection::close() {
+  if (closed_) return;
+  closed_ = true;
+  timer_.cancel();
+  worker_.removeDrainListener(this);
+  // Abort every exchange still running; each stream then reports itself finished.
+  std::vector<H2Stream*> live;
+  live.reserve(streams_.size());
+  for (auto& [id, s] : streams_) live.push_back(s);
+  for (H2Stream* s : live) s->detach();
+  reapStreams();
+  if (io_.isTls() && !error_) {
+    ERR_clear_error();
+    SSL_shutdown(io_.ssl());
+    ERR_clear_error();
+  }
+  io_.reset();
+  ::close(fd_);
+  fd_ = -1;
+  in_.release(worker_.buffers());
+  out_.release(worker_.buffers());
+  worker_.loop().deleteLater(this);
+  worker_.connectionClosed();
+}
+
+}  // namespace portico::proxy::h2

@@ -1,0 +1,247 @@
+#include "proxy/h2/h2_stream.h"
+
+#include <nghttp2/nghttp2.h>
+#include <sys/epoll.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "core/log.h"
+#include "proxy/downstream_connection.h"
+#include "proxy/h2/h2_connection.h"
+
+namespace portico::proxy::h2 {
+
+namespace {
+// Request bytes buffered ahead of the exchange before the client's windows stay closed.
+constexpr size_t kRequestBuffer = 64 * 1024;
+// A response head (or a run of 1xx heads) larger than this is refused.
+constexpr size_t kMaxResponseHead = 256 * 1024;
+const http1::Limits kHeadLimits{65536, 131072, http1::kMaxHeaders};
+}  // namespace
+
+bool H2Stream::start(const http::RequestHead& head, bool end_stream) {
+  method_ = head.isExtendedConnect() ? http::Method::Get : head.method_id;
+  server::Worker& w = conn_->worker();
+  uint64_t key[2] = {w.random(), w.random()};
+  const char* error = nullptr;
+  mode_ = appendRequestHead(head, end_stream, key, req_, error);
+  if (error) {
+    log::debug("h2 stream {}: {}", id_, error);
+    http::ResponseHead r;
+    r.status = 501;
+    conn_->codec().submitResponseHead(id_, r, true);
+    resp_ = Resp::Done;
+    conn_->scheduleFlush();
+    return false;
+  }
+  tunnel_ = mode_ == BodyMode::Tunnel;
+  req_end_ = end_stream;
+  exchange_ = DownstreamConnection::createVirtual(w, conn_->listener(), this, conn_->ssl(),
+                                                  conn_->peer());
+  exchange_->onEvents(EPOLLIN | EPOLLOUT);
+  return true;
+}
+
+void H2Stream::onData(std::span<const uint8_t> data, bool end_stream) {
+  if (!data.empty()) {
+    if (mode_ == BodyMode::Chunked)
+      appendChunk(data, req_);
+    else
+      req_.append(reinterpret_cast<const char*>(data.data()), data.size());
+    unconsumed_ += data.size();
+  }
+  if (end_stream) {
+    if (mode_ == BodyMode::Chunked) appendLastChunk(nullptr, req_);
+    req_end_ = true;
+  }
+  consumeWindow();
+  if (exchange_) exchange_->onEvents(EPOLLIN);
+}
+
+void H2Stream::onTrailers(const http::HeaderList& trailers) {
+  if (mode_ == BodyMode::Chunked) appendLastChunk(&trailers, req_);
+  req_end_ = true;
+  if (exchange_) exchange_->onEvents(EPOLLIN);
+}
+
+void H2Stream::consumeWindow() {
+  if (!unconsumed_ || codec_closed_) return;
+  if (req_.size() - req_off_ > kRequestBuffer) return;
+  conn_->codec().consumeRequestData(id_, unconsumed_);
+  unconsumed_ = 0;
+  conn_->scheduleFlush();
+}
+
+ssize_t H2Stream::virtualRecv(char* p, size_t n) {
+  size_t have = req_.size() - req_off_;
+  if (have == 0) {
+    if (req_end_ || codec_closed_) return 0;
+    errno = EAGAIN;
+    return -1;
+  }
+  if (n > have) n = have;
+  std::memcpy(p, req_.data() + req_off_, n);
+  req_off_ += n;
+  if (req_off_ == req_.size()) {
+    req_.clear();
+    req_off_ = 0;
+  } else if (req_off_ > kRequestBuffer && req_off_ * 2 > req_.size()) {
+    req_.erase(0, req_off_);
+    req_off_ = 0;
+  }
+  consumeWindow();
+  return static_cast<ssize_t>(n);
+}
+
+ssize_t H2Stream::virtualSend(const iovec* iov, int cnt) {
+  if (codec_closed_ || resp_ == Resp::Done) {
+    errno = EPIPE;
+    return -1;
+  }
+  if (resp_ == Resp::Body && conn_->codec().stopReading(id_)) {
+    errno = EAGAIN;
+    return -1;
+  }
+  ssize_t total = 0;
+  for (int i = 0; i < cnt && resp_ != Resp::Done; ++i) {
+    std::string_view in(static_cast<const char*>(iov[i].iov_base), iov[i].iov_len);
+    total += static_cast<ssize_t>(in.size());
+    if (resp_ == Resp::Head) {
+      head_buf_.append(in);
+      if (!parseHeads()) {
+        fail(NGHTTP2_INTERNAL_ERROR);
+        errno = EPIPE;
+        return -1;
+      }
+      continue;
+    }
+    if (!body_.feed(in, *this)) {
+      fail(NGHTTP2_INTERNAL_ERROR);
+      errno = EPIPE;
+      return -1;
+    }
+  }
+  conn_->scheduleFlush();
+  return total;
+}
+
+bool H2Stream::parseHeads() {
+  static thread_local http1::ResponseHead parsed;
+  while (resp_ == Resp::Head) {
+    http1::ParseResult r = http1::parseResponseHead(head_buf_, kHeadLimits, method_, parsed);
+    if (r.state == http1::ParseState::NeedMore) return head_buf_.size() <= kMaxResponseHead;
+    if (r.state == http1::ParseState::Error) {
+      log::warn("h2 stream {}: bad response head from the exchange: {}", id_,
+                r.error ? r.error : "?");
+      return false;
+    }
+    resp_head_.clear();
+    resp_head_.status = parsed.status;
+    copyFields(parsed, resp_head_.headers);
+    if (parsed.framing == http1::BodyFraming::ContentLength)
+      resp_head_.content_length = static_cast<int64_t>(parsed.content_length);
+    std::string rest = head_buf_.substr(parsed.head_length);
+    head_buf_.clear();
+    if (parsed.status < 200 && parsed.status != 101) {
+      conn_->codec().submitResponseHead(id_, resp_head_, false);
+      head_buf_.swap(rest);
+      continue;
+    }
+    http1::BodyFraming framing = parsed.framing;
+    if (parsed.status == 101) {
+      if (!tunnel_) return false;
+      // RFC 8441 §5: the upgrade's success is a 200 on the stream; the handshake fields of
+      // HTTP/1.1 have no meaning on it.
+      resp_head_.status = 200;
+      resp_head_.headers.remove("sec-websocket-accept");
+      framing = http1::BodyFraming::Tunnel;
+    } else if (tunnel_ && parsed.status < 300) {
+      return false;  // a backend must not accept a WebSocket upgrade without a 101
+    }
+    body_.start(framing, parsed.content_length);
+    const bool end = body_.done();
+    conn_->codec().submitResponseHead(id_, resp_head_, end);
+    resp_ = end ? Resp::Done : Resp::Body;
+    if (!rest.empty() && resp_ == Resp::Body && !body_.feed(rest, *this)) return false;
+  }
+  return true;
+}
+
+void H2Stream::onBodyData(std::span<const uint8_t> data) {
+  if (!data.empty()) conn_->codec().submitResponseData(id_, data, false);
+}
+
+void H2Stream::onBodyEnd(const http::HeaderList* trailers) {
+  if (trailers)
+    conn_->codec().submitTrailers(id_, *trailers);
+  else
+    conn_->codec().submitResponseData(id_, {}, true);
+  resp_ = Resp::Done;
+}
+
+void H2Stream::virtualShutdownWrite() {
+  if (codec_closed_ || resp_ != Resp::Body) return;
+  body_.finish(*this);
+  conn_->scheduleFlush();
+}
+
+void H2Stream::virtualClose(bool clean) {
+  exchange_ = nullptr;
+  if (!codec_closed_ && resp_ != Resp::Done) {
+    if (clean && resp_ == Resp::Body && body_.finish(*this)) {
+      conn_->scheduleFlush();
+    } else {
+      conn_->codec().resetStream(id_, NGHTTP2_INTERNAL_ERROR);
+      codec_closed_ = true;  // the codec reports nothing after our own reset
+      resp_ = Resp::Done;
+      conn_->scheduleFlush();
+    }
+  } else if (!codec_closed_ && !req_end_) {
+    // The response is complete but the client is still sending: it may stop (RFC 9113 §8.1).
+    conn_->codec().resetStream(id_, NGHTTP2_NO_ERROR);
+    codec_closed_ = true;
+    conn_->scheduleFlush();
+  }
+  reportIfFinished();
+}
+
+void H2Stream::fail(uint32_t error_code) {
+  if (resp_ != Resp::Done && !codec_closed_) {
+    conn_->codec().resetStream(id_, error_code);
+    codec_closed_ = true;
+    conn_->scheduleFlush();
+  }
+  resp_ = Resp::Done;
+}
+
+void H2Stream::onWritable() {
+  if (exchange_) exchange_->onEvents(EPOLLOUT);
+}
+
+void H2Stream::onCodecClosed() {
+  if (codec_closed_) return;
+  codec_closed_ = true;
+  if (exchange_) {
+    DownstreamConnection* e = exchange_;
+    if (resp_ == Resp::Done)
+      e->onEvents(EPOLLIN);  // response complete: let it finish on its own
+    else
+      e->abortFromPeer();  // calls virtualClose()
+  }
+  reportIfFinished();
+}
+
+void H2Stream::detach() {
+  codec_closed_ = true;
+  if (exchange_) exchange_->abortFromPeer();  // its virtualClose() reports us
+  reportIfFinished();
+}
+
+void H2Stream::reportIfFinished() {
+  if (!finished() || reported_) return;
+  reported_ = true;
+  conn_->streamFinished(this);
+}
+
+}  // namespace portico::proxy::h2
