@@ -13,6 +13,7 @@
 
 #include "core/log.h"
 #include "http/http1/parser.h"
+#include "http/status.h"
 
 namespace portico::admin {
 namespace {
@@ -26,43 +27,6 @@ constexpr size_t kMaxPendingOut = 256 * 1024;
 // socket is closed (closing with unread input would reset the connection and could destroy the
 // reply before the client reads it).
 constexpr uint32_t kLingerMs = 2000;
-
-const char* reasonPhrase(int status) {
-  switch (status) {
-    case 100:
-      return "Continue";
-    case 200:
-      return "OK";
-    case 201:
-      return "Created";
-    case 400:
-      return "Bad Request";
-    case 404:
-      return "Not Found";
-    case 405:
-      return "Method Not Allowed";
-    case 409:
-      return "Conflict";
-    case 411:
-      return "Length Required";
-    case 413:
-      return "Content Too Large";
-    case 414:
-      return "URI Too Long";
-    case 431:
-      return "Request Header Fields Too Large";
-    case 500:
-      return "Internal Server Error";
-    case 501:
-      return "Not Implemented";
-    case 503:
-      return "Service Unavailable";
-    case 505:
-      return "HTTP Version Not Supported";
-    default:
-      return status < 300 ? "OK" : status < 500 ? "Client Error" : "Server Error";
-  }
-}
 
 }  // namespace
 
@@ -205,7 +169,7 @@ class AdminConnection final : public event::IoHandler {
     out_ += "HTTP/1.1 ";
     out_ += std::to_string(rep.status);
     out_ += ' ';
-    out_ += reasonPhrase(rep.status);
+    out_ += http::reasonPhrase(static_cast<uint16_t>(rep.status));
     out_ += "\r\nContent-Type: application/json\r\nCache-Control: no-store\r\nContent-Length: ";
     out_ += std::to_string(rep.body.size());
     out_ += "\r\n";

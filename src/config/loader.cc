@@ -844,10 +844,9 @@ void Loader::loadListeners(const Field& f, Config& c) {
   const std::vector<Field> items = list(f, "listeners");
   if (items.empty()) fail(f, "at least one listener is required");
   for (const Field& item : items) {
-    MapReader m(
-        *this, item,
-        {"name", "address", "routes", "tls", "hsts", "redirect_https", "client_cert_header",
-         "http2"});
+    MapReader m(*this, item,
+                {"name", "address", "routes", "tls", "hsts", "redirect_https", "client_cert_header",
+                 "http2"});
     Listener l;
     const Field addr = m.require("address");
     l.address = address(addr, /*allow_any_host=*/true);
@@ -944,8 +943,8 @@ Cluster Loader::loadCluster(const Field& f, std::optional<Field>* name_field) co
   if (auto v = m.get("circuit_breaker")) cl.circuit_breaker = loadCircuitBreaker(*v);
   if (auto v = m.get("tls")) cl.tls = loadClusterTls(*v);
   if (auto v = m.get("protocol")) {
-    cl.protocol = choice(*v, {"http1", "h2"}) == "h2" ? Cluster::Protocol::H2
-                                                      : Cluster::Protocol::Http1;
+    cl.protocol =
+        choice(*v, {"http1", "h2"}) == "h2" ? Cluster::Protocol::H2 : Cluster::Protocol::Http1;
     // Over TLS the servers must agree to h2 by ALPN.
     if (cl.protocol == Cluster::Protocol::H2) cl.tls.alpn = {"h2"};
   }
@@ -988,8 +987,7 @@ void Loader::loadListenerHttp2(const MapReader& m, Listener& l) const {
     const bool alpn_given = tls && tls->node.IsMap() && tls->node["alpn"];
     if (h.enabled && l.tls.enabled && !alpn_given) l.tls.alpn = {"h2", "http/1.1"};
   }
-  if (l.tls.enabled &&
-      std::find(l.tls.alpn.begin(), l.tls.alpn.end(), "h2") != l.tls.alpn.end()) {
+  if (l.tls.enabled && std::find(l.tls.alpn.begin(), l.tls.alpn.end(), "h2") != l.tls.alpn.end()) {
     h.enabled = true;
   }
 }

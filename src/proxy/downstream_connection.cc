@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "proxy/error_response.h"
 #include "proxy/forwarding.h"
+#include "proxy/grpc/grpc.h"
 #include "proxy/h2/h2_connection.h"
 
 namespace portico::proxy {
@@ -83,8 +84,8 @@ void DownstreamConnection::create(server::Worker& w, server::ListenerSocket& ls,
 
 DownstreamConnection* DownstreamConnection::createVirtual(server::Worker& w,
                                                           server::ListenerSocket& ls,
-                                                          net::VirtualPeer* stream,
-                                                          SSL* tls_info, const net::Address& peer) {
+                                                          net::VirtualPeer* stream, SSL* tls_info,
+                                                          const net::Address& peer) {
   auto* c = new DownstreamConnection(w, ls, -1, peer);
   c->io_.attachVirtual(stream, tls_info);
   c->can_read_ = c->can_write_ = true;
@@ -681,8 +682,8 @@ void DownstreamConnection::startResponse() {
   heads_->resp_body.start(framing, heads_->resp.content_length);
   resp_started_ = true;
   splice_ = framing == BodyFraming::ContentLength && !dechunk_ && !encoder_ && fd_ >= 0 &&
-            !io_.isTls() &&
-            !up_->io.isTls() && heads_->resp.content_length >= up_->in.size() + kSpliceMinBytes;
+            !io_.isTls() && !up_->io.isTls() && up_->fd >= 0 &&
+            heads_->resp.content_length >= up_->in.size() + kSpliceMinBytes;
   if (framing == BodyFraming::Tunnel) {
     logExchange();
     state_ = State::Tunnel;
@@ -770,6 +771,12 @@ void DownstreamConnection::respondError(uint16_t status, std::string_view extra,
   if (direct) {
     writeLocalResponse(status, !keep, method_ == http::Method::Head, cfg.server_header,
                        direct->content_type, direct->body, w, extra);
+  } else if (in_exchange && status >= 400 && grpc::isGrpcRequest(heads_->req)) {
+    // gRPC clients read errors from grpc-status: a trailers-only response (HTTP/2: a single
+    // HEADERS frame ending the stream).
+    std::string fields = grpc::errorFields(status);
+    fields.append(extra);
+    writeLocalResponse(200, !keep, false, cfg.server_header, "application/grpc", "", w, fields);
   } else {
     writeErrorResponse(status, !keep, method_ == http::Method::Head, cfg.server_header, w,
                        retry_after_ ? std::string_view("Retry-After: 5\r\n") : extra);
@@ -973,9 +980,9 @@ void DownstreamConnection::close() {
       heads_ = nullptr;
     }
     worker_.loop().deleteLater(this);
-    stream->virtualClose(state_before_close == State::Closing ||
-                         (state_before_close == State::Tunnel && tunnel_up_shut_ &&
-                          tunnel_down_shut_));
+    stream->virtualClose(
+        state_before_close == State::Closing ||
+        (state_before_close == State::Tunnel && tunnel_up_shut_ && tunnel_down_shut_));
     return;
   }
   worker_.removeDrainListener(this);

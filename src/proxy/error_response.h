@@ -5,12 +5,12 @@
 #include <cstdint>
 #include <string_view>
 
+#include "http/status.h"
 #include "proxy/forwarding.h"
 
 namespace portico::proxy {
 
-// Standard reason phrase for `status` ("Unknown" when not listed).
-std::string_view reasonPhrase(uint16_t status);
+using http::reasonPhrase;
 
 // Writes a complete response. `close` adds Connection: close; `head_only` omits the body
 // (HEAD requests); `server_header` adds "Server: portico".

@@ -10,6 +10,7 @@
 #include "proxy/cors.h"
 #include "proxy/downstream_connection.h"
 #include "proxy/forwarding.h"
+#include "proxy/grpc/grpc.h"
 #include "tls/server_context.h"
 
 namespace portico::proxy {
@@ -196,6 +197,10 @@ void DownstreamConnection::startExchange() {
   const config::Cluster& cc = cluster_->config();
   connect_ms_ = cc.connect_timeout_ms;
   response_ms_ = cc.response_timeout_ms;
+  // A gRPC deadline bounds how long portico waits for the backend too (it is also forwarded).
+  if (uint64_t grpc_ms = grpc::timeoutMs(http1::fieldValue(heads_->req, "grpc-timeout"));
+      grpc_ms && grpc_ms < response_ms_)
+    response_ms_ = static_cast<uint32_t>(grpc_ms);
   if (cfg.limits.max_body_bytes && heads_->req.framing == BodyFraming::ContentLength &&
       heads_->req.content_length > cfg.limits.max_body_bytes) {
     respondError(413);

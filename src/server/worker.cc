@@ -154,13 +154,17 @@ void Worker::unpin(Generation* g) {
 
 upstream::HostPool* Worker::hostPool(const proxy::HostInfo& h, const proxy::ClusterInfo& c) {
   // TLS and plain connections to the same host never share a pool.
-  auto& slot = host_pools_[c.config->name + "/" + h.text + (c.tls ? "/tls" : "")];
+  const bool h2 = c.config->protocol == config::Cluster::Protocol::H2;
+  auto& slot =
+      host_pools_[c.config->name + "/" + h.text + (c.tls ? "/tls" : "") + (h2 ? "/h2" : "")];
   if (!slot) {
     slot = std::make_unique<upstream::HostPool>();
     slot->address = h.address;
     slot->text = h.text;
   }
   slot->tls = c.tls;
+  slot->h2 = h2;
+  slot->buffers = &buffers_;
   if (c.tls) slot->tls_host = std::string(net::hostOf(h.text));
   slot->max_idle = c.config->max_idle;
   slot->idle_timeout_ms = c.config->idle_timeout_ms;

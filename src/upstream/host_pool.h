@@ -15,9 +15,14 @@ namespace portico::tls {
 class ClientContext;
 }
 
+namespace portico::buffer {
+class BufferPool;
+}
+
 namespace portico::upstream {
 
 class UpstreamConnection;
+class H2Session;
 
 struct HostPool {
   net::Address address;
@@ -31,6 +36,10 @@ struct HostPool {
   // certificate verification (the configured host without its port).
   std::shared_ptr<const tls::ClientContext> tls;
   std::string tls_host;
+  // `protocol: h2` clusters: exchanges are streams of one shared session per worker and host.
+  bool h2 = false;
+  H2Session* h2_session = nullptr;        // the session taking new streams, if any
+  buffer::BufferPool* buffers = nullptr;  // the worker's (for sessions)
 
   // Removes `c` from the idle list if present.
   void removeIdle(UpstreamConnection* c);

@@ -8,10 +8,20 @@
 
 #include "core/log.h"
 #include "tls/client_context.h"
+#include "upstream/h2/h2_session.h"
 
 namespace portico::upstream {
 
+UpstreamConnection* UpstreamConnection::makeVirtual(event::Loop& loop, HostPool& pool) {
+  auto* c = new UpstreamConnection(loop);
+  c->pool = &pool;
+  c->timer.setCallback(&UpstreamConnection::onTimer, c);
+  ++pool.active;
+  return c;
+}
+
 UpstreamConnection* UpstreamConnection::connect(event::Loop& loop, HostPool& pool) {
+  if (pool.h2) return H2Session::openStream(loop, pool);
   int fd = net::connectSocket(pool.address);
   if (fd < 0) return nullptr;
   auto* c = new UpstreamConnection(loop);
@@ -88,6 +98,10 @@ void UpstreamConnection::onEvents(uint32_t events) {
 }
 
 bool UpstreamConnection::park(buffer::BufferPool& bp) {
+  if (io.isVirtual()) {  // a finished stream is not reused; the session is
+    close(bp);
+    return false;
+  }
   owner = nullptr;
   timer.cancel();
   in.release(bp);
@@ -125,6 +139,14 @@ void UpstreamConnection::close(buffer::BufferPool& bp, bool abort) {
   timer.cancel();
   in.release(bp);
   out.release(bp);
+  owner = nullptr;
+  if (io.isVirtual()) {
+    net::VirtualPeer* stream = io.virtualPeer();
+    io.reset();
+    stream->virtualClose(!abort);
+    loop_.deleteLater(this);
+    return;
+  }
   if (abort) {
     linger l{1, 0};
     setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);

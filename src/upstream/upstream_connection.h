@@ -32,7 +32,11 @@ class UpstreamConnection : public event::IoHandler {
   // Starts a non-blocking connect to pool's address. Returns nullptr (errno set) on failure.
   // The caller has reserved a slot in pool.stats->connections (see adopt()); park() and close()
   // of an active connection give it back.
+  // For `protocol: h2` pools the connection is virtual: a stream of the host's H2Session.
   static UpstreamConnection* connect(event::Loop& loop, HostPool& pool);
+  // A connection object without a socket (fd -1) whose Transport the caller makes virtual;
+  // it starts Connecting and counts as active in `pool`.
+  static UpstreamConnection* makeVirtual(event::Loop& loop, HostPool& pool);
 
   void onEvents(uint32_t events) override;
 

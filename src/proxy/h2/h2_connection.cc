@@ -38,8 +38,8 @@ void H2Connection::start(server::Worker& w, server::ListenerSocket& ls, int fd, 
     return;
   }
   if (!initial.empty()) {
-    http2::Status st = c->codec_->feed(reinterpret_cast<const uint8_t*>(initial.data()),
-                                       initial.size());
+    http2::Status st =
+        c->codec_->feed(reinterpret_cast<const uint8_t*>(initial.data()), initial.size());
     if (!st.ok) c->eof_ = true;
   }
   c->drive();
@@ -200,9 +200,13 @@ void H2Connection::codecClosed(int32_t stream_id) {
   if (it != streams_.end()) it->second->onCodecClosed();
 }
 
-void H2Connection::onStreamReset(int32_t stream_id, uint32_t) { codecClosed(stream_id); }
+void H2Connection::onStreamReset(int32_t stream_id, uint32_t) {
+  codecClosed(stream_id);
+}
 
-void H2Connection::onStreamClosed(int32_t stream_id) { codecClosed(stream_id); }
+void H2Connection::onStreamClosed(int32_t stream_id) {
+  codecClosed(stream_id);
+}
 
 void H2Connection::onStreamWritable(int32_t stream_id) {
   auto it = streams_.find(stream_id);
@@ -211,7 +215,9 @@ void H2Connection::onStreamWritable(int32_t stream_id) {
 
 void H2Connection::onGoawayReceived(int32_t, uint32_t) {}
 
-void H2Connection::streamFinished(H2Stream* s) { finished_.push_back(s); }
+void H2Connection::streamFinished(H2Stream* s) {
+  finished_.push_back(s);
+}
 
 void H2Connection::reapStreams() {
   while (!finished_.empty()) {

@@ -12,6 +12,8 @@
 
 namespace portico::proxy::h2 {
 
+using namespace http::bridge;
+
 namespace {
 // Request bytes buffered ahead of the exchange before the client's windows stay closed.
 constexpr size_t kRequestBuffer = 64 * 1024;
@@ -37,8 +39,8 @@ bool H2Stream::start(const http::RequestHead& head, bool end_stream) {
   }
   tunnel_ = mode_ == BodyMode::Tunnel;
   req_end_ = end_stream;
-  exchange_ = DownstreamConnection::createVirtual(w, conn_->listener(), this, conn_->ssl(),
-                                                  conn_->peer());
+  exchange_ =
+      DownstreamConnection::createVirtual(w, conn_->listener(), this, conn_->ssl(), conn_->peer());
   exchange_->onEvents(EPOLLIN | EPOLLOUT);
   return true;
 }
@@ -161,6 +163,10 @@ bool H2Stream::parseHeads() {
     }
     body_.start(framing, parsed.content_length);
     const bool end = body_.done();
+    // A response ending with its head needs no length (nor the 0 added for HTTP/1.1 framing;
+    // a gRPC trailers-only response then reads as it would from the backend).
+    if (end && method_ != http::Method::Head && resp_head_.content_length == 0)
+      resp_head_.headers.remove("content-length");
     conn_->codec().submitResponseHead(id_, resp_head_, end);
     resp_ = end ? Resp::Done : Resp::Body;
     if (!rest.empty() && resp_ == Resp::Body && !body_.feed(rest, *this)) return false;

@@ -8,9 +8,9 @@
 #include <cstdint>
 #include <string>
 
+#include "http/h1_bridge.h"
 #include "http/message.h"
 #include "net/transport.h"
-#include "proxy/h2/h1_bridge.h"
 
 namespace portico::proxy {
 class DownstreamConnection;
@@ -19,6 +19,8 @@ class DownstreamConnection;
 namespace portico::proxy::h2 {
 
 class H2Connection;
+using http::bridge::BodyMode;
+using http::bridge::BodyReader;
 
 class H2Stream final : public net::VirtualPeer, private BodyReader::Sink {
  public:

@@ -152,13 +152,12 @@ TEST(TlsLoader, ListenerTlsErrorsNamePositionAndKey) {
   EXPECT_EQ(
       errorOf(yamlWith(std::string("    tls:\n") + kCert + "      alpn: [http/1.1, http/1.0]\n")),
       "t.yaml:5:24: listeners[0].tls.alpn[1]: invalid value 'http/1.0', expected one of "
-      "http/1.1 (did you mean 'http/1.1'?)");
+      "h2, http/1.1 (did you mean 'http/1.1'?)");
   EXPECT_EQ(
       errorOf(yamlWith(std::string("    tls:\n") + kCert + "      alpn: [http/1.1, http/1.1]\n")),
       "t.yaml:5:24: listeners[0].tls.alpn[1]: 'http/1.1' is listed twice");
-  EXPECT_EQ(errorOf(yamlWith(std::string("    tls:\n") + kCert + "      alpn: [h2, http/1.1]\n")),
-            "t.yaml:5:14: listeners[0].tls.alpn[0]: h2 is not served yet (HTTP/2 is not wired "
-            "into the proxy); use http/1.1");
+  EXPECT_EQ(errorOf(yamlWith(std::string("    tls:\n") + kCert + "      alpn: [h2, h2]\n")),
+            "t.yaml:5:18: listeners[0].tls.alpn[1]: 'h2' is listed twice");
   EXPECT_EQ(errorOf(yamlWith(std::string("    tls:\n") + kCert + "      ticket_rotation: 10s\n")),
             "t.yaml:5:24: listeners[0].tls.ticket_rotation: must be at least 1m");
   EXPECT_EQ(errorOf(yamlWith(std::string("    tls:\n") + kCert + "      session_tickets: yes\n")),
@@ -221,7 +220,7 @@ TEST(TlsLoader, ClusterTlsErrors) {
             "certificate for this key)");
   EXPECT_EQ(errorOf(yamlWith("", "    tls: { alpn: [h3] }\n")),
             "t.yaml:8:19: clusters[0].tls.alpn[0]: invalid value 'h3', expected one of "
-            "http/1.1");
+            "h2, http/1.1 (did you mean 'h2'?)");
   EXPECT_EQ(errorOf(yamlWith("", "    tls: { verfiy: false }\n")),
             "t.yaml:8:12: clusters[0].tls.verfiy: unknown key 'verfiy', did you mean 'verify'?");
 }

@@ -1,14 +1,13 @@
-#include "proxy/h2/h1_bridge.h"
+#include "http/h1_bridge.h"
 
 #include <openssl/evp.h>
 
 #include <cstdio>
 
 #include "http/http2/head_builder.h"
-#include "proxy/error_response.h"
-#include "proxy/forwarding.h"
+#include "http/status.h"
 
-namespace portico::proxy::h2 {
+namespace portico::http::bridge {
 
 namespace {
 
@@ -116,10 +115,13 @@ bool appendResponseHead(const http::ResponseHead& head, bool end_stream, std::st
     putField(out, f.name, f.value);
   }
   bool chunked = false;
-  if (!end_stream && !has_length && head.status >= 200 && head.status != 204 &&
-      head.status != 304) {
+  const bool may_have_body = head.status >= 200 && head.status != 204 && head.status != 304;
+  if (!end_stream && !has_length && may_have_body) {
     out.append("transfer-encoding: chunked\r\n");
     chunked = true;
+  } else if (end_stream && !has_length && may_have_body) {
+    // HTTP/1.1 would read a response without framing until the connection closes.
+    out.append("content-length: 0\r\n");
   }
   out.append("\r\n");
   return chunked;
@@ -161,7 +163,6 @@ void copyFields(const http1::MessageHead& head, http::HeaderList& out) {
       default:
         break;
     }
-    if (h.id == http::HeaderId::Other && namedInConnection(head, h.name)) continue;
     out.add(h.name, h.value);
   }
 }
@@ -176,7 +177,8 @@ void parseFieldLines(std::string_view raw, http::HeaderList& out) {
     if (colon == std::string_view::npos || colon == 0) continue;
     std::string_view name = line.substr(0, colon);
     std::string_view value = line.substr(colon + 1);
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+      value.remove_prefix(1);
     while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
     out.add(name, value);
   }
@@ -255,4 +257,4 @@ bool BodyReader::finish(Sink& sink) {
   return false;
 }
 
-}  // namespace portico::proxy::h2
+}  // namespace portico::http::bridge

@@ -12,7 +12,7 @@
 #include "http/http1/parser.h"
 #include "http/message.h"
 
-namespace portico::proxy::h2 {
+namespace portico::http::bridge {
 
 // How the request body follows the head in the HTTP/1.1 bytes.
 enum class BodyMode : uint8_t {
@@ -31,7 +31,8 @@ BodyMode appendRequestHead(const http::RequestHead& head, bool end_stream, uint6
                            std::string& out, const char*& error);
 
 // Appends `head` as an HTTP/1.1 response head (status line, fields, then Content-Length when
-// known or Transfer-Encoding: chunked unless end_stream). Returns true when the body is chunked.
+// known, Transfer-Encoding: chunked unless end_stream, else Content-Length: 0). Returns true
+// when the body is chunked.
 bool appendResponseHead(const http::ResponseHead& head, bool end_stream, std::string& out);
 
 // Appends one chunk holding `data` (nothing for empty data).
@@ -39,8 +40,8 @@ void appendChunk(std::span<const uint8_t> data, std::string& out);
 // Appends the last chunk, `trailers` (may be null) and the final CRLF.
 void appendLastChunk(const http::HeaderList* trailers, std::string& out);
 
-// Copies the fields of an HTTP/1 head into `out`, except connection-specific ones and those
-// named in Connection (the HTTP/2 codec would refuse them).
+// Copies the fields of an HTTP/1 head into `out`, except connection-specific ones (the HTTP/2
+// codec would refuse them). Heads written by portico carry no other hop-by-hop field.
 void copyFields(const http1::MessageHead& head, http::HeaderList& out);
 // Parses raw field lines ("name: value\r\n"...) as the chunked decoder returns trailers.
 void parseFieldLines(std::string_view raw, http::HeaderList& out);
@@ -76,4 +77,4 @@ class BodyReader {
   http::HeaderList trailers_;
 };
 
-}  // namespace portico::proxy::h2
+}  // namespace portico::http::bridge
