@@ -339,6 +339,10 @@ void DownstreamConnection::stepHead() {
 // ---------------------------------------------------------------- exchange
 
 void DownstreamConnection::stepExchange() {
+  if (file_.active()) {
+    stepStatic();
+    return;
+  }
   upstream::UpstreamConnection* u = up_;
   if (!u) {
     // Between two attempts or queued for a connection slot: a timer resumes us.
@@ -900,6 +904,7 @@ void DownstreamConnection::close() {
   state_ = State::Closed;
   releasePipe();
   encoder_.reset();
+  file_.close();
   timer_.cancel();
   worker_.removeDrainListener(this);
   if (io_.isTls() && !client_error_ && state_before_close != State::Handshake) {

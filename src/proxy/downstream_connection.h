@@ -13,6 +13,7 @@
 #include "net/address.h"
 #include "net/transport.h"
 #include "proxy/body_forwarder.h"
+#include "proxy/static_files.h"
 #include "server/worker.h"
 #include "upstream/upstream_connection.h"
 
@@ -70,6 +71,13 @@ class DownstreamConnection final : public event::IoHandler,
   // taken. False when the encoder failed.
   bool runEncoder(const char* in, size_t len, filters::compress::Encoder::Mode mode,
                   size_t& consumed);
+  // static_body.cc: a route's `static:` action answers from a file under its root; then the
+  // file's bytes go to the client with backpressure (sendfile(2), or pread + TLS).
+  void serveStatic(const config::StaticFiles& s);
+  void stepStatic();
+  // Sends file_ bytes while the client takes them. Returns true on progress; file_ is closed
+  // when the file cannot be read (the caller then drops the connection).
+  bool sendFileBody();
   // Moves Content-Length body bytes upstream socket -> pipe -> client socket with splice(2).
   bool spliceBody();
   void releasePipe();
@@ -181,6 +189,7 @@ class DownstreamConnection final : public event::IoHandler,
   bool splice_ = false;         // this response's body goes through pipe_ (see spliceBody)
   bool compress_done_ = false;  // the encoder's last chunk and the final 0 chunk are queued
   std::unique_ptr<filters::compress::Encoder> encoder_;  // set while compressing a response
+  static_files::FileBody file_;  // set while a static file response is being sent
   int pipe_[2] = {-1, -1};
   uint32_t pipe_bytes_ = 0;
   uint32_t pipe_cap_ = 0;

@@ -14,6 +14,8 @@ std::string_view reasonPhrase(uint16_t status) {
       return "Accepted";
     case 204:
       return "No Content";
+    case 206:
+      return "Partial Content";
     case 301:
       return "Moved Permanently";
     case 302:
@@ -24,6 +26,8 @@ std::string_view reasonPhrase(uint16_t status) {
       return "Temporary Redirect";
     case 308:
       return "Permanent Redirect";
+    case 304:
+      return "Not Modified";
     case 401:
       return "Unauthorized";
     case 410:
@@ -40,6 +44,10 @@ std::string_view reasonPhrase(uint16_t status) {
       return "Method Not Allowed";
     case 408:
       return "Request Timeout";
+    case 412:
+      return "Precondition Failed";
+    case 416:
+      return "Range Not Satisfiable";
     case 413:
       return "Content Too Large";
     case 414:
