@@ -72,7 +72,7 @@ class DownstreamConnection final : public event::IoHandler,
   bool runEncoder(const char* in, size_t len, filters::compress::Encoder::Mode mode,
                   size_t& consumed);
   // static_body.cc: a route's `static:` action answers from a file under its root; then the
-  // file's bytes go to the client with backpressure (sendfile(2), or pread + TLS).
+  // file's bytes go to the client with backpressure (sendfile(2), or read + TLS).
   void serveStatic(const config::StaticFiles& s);
   void stepStatic();
   // Sends file_ bytes while the client takes them. Returns true on progress; file_ is closed
@@ -173,6 +173,7 @@ class DownstreamConnection final : public event::IoHandler,
   uint64_t pending_deadline_ms_ = 0;
   bool overflow_ = false;
   bool retry_after_ = false;        // add Retry-After to a 503 (no server available)
+  static_files::FileBody file_;     // set while a static file response is being sent
   std::string extra_resp_headers_;  // e.g. Set-Cookie for sticky sessions
   const std::string* cluster_name_ = nullptr;
   http::Method method_ = http::Method::Other;
@@ -189,7 +190,6 @@ class DownstreamConnection final : public event::IoHandler,
   bool splice_ = false;         // this response's body goes through pipe_ (see spliceBody)
   bool compress_done_ = false;  // the encoder's last chunk and the final 0 chunk are queued
   std::unique_ptr<filters::compress::Encoder> encoder_;  // set while compressing a response
-  static_files::FileBody file_;  // set while a static file response is being sent
   int pipe_[2] = {-1, -1};
   uint32_t pipe_bytes_ = 0;
   uint32_t pipe_cap_ = 0;

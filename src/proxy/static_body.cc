@@ -1,7 +1,7 @@
 // DownstreamConnection: a route's `static:` action. Maps the request to a file beneath the
 // route's root (proxy/static_files.h does the mapping, validators, preconditions and ranges),
 // answers the head, then pumps the file's bytes to the client with backpressure: sendfile(2)
-// on plain connections, pread into the output block and TLS otherwise. The file is read on the
+// on plain connections, read into the output block and TLS otherwise. The file is read on the
 // worker (page cache), as nginx does without `aio threads`.
 #include <fcntl.h>
 #include <sys/sendfile.h>
@@ -25,6 +25,11 @@ namespace {
 
 // sendfile(2) moves at most this much per call (the kernel's own cap is 0x7ffff000).
 constexpr uint64_t kSendfileMax = 1u << 30;
+// Bodies up to this size are read into the output block behind the head (one send instead of
+// a send and a sendfile); TLS always goes this way.
+constexpr uint64_t kCopyMaxBytes = 32 * 1024;
+// Reads into the output block are at least this large (or the rest of the file).
+constexpr uint32_t kMinReadBytes = 16 * 1024;
 
 // The short text answer for a status a static route gives itself (kept-alive, as every local
 // answer to a request that was read whole).
@@ -92,6 +97,11 @@ void DownstreamConnection::serveStatic(const config::StaticFiles& s) {
   }
   struct stat st;
   int fd = openEntry(root_fd, fp, st);
+  if (fd >= 0 && S_ISREG(st.st_mode) && fp.trailing_slash) {  // "file.txt/" names no file
+    ::close(fd);
+    fd = -1;
+    errno = ENOTDIR;
+  }
   if (fd >= 0 && S_ISDIR(st.st_mode)) {
     ::close(fd);
     fd = -1;
@@ -208,20 +218,22 @@ void DownstreamConnection::serveStatic(const config::StaticFiles& s) {
     finishExchange();
     return;
   }
-  file_.offset = h.range.first;
-  file_.end = h.range.first + length;
+  if (h.range.first &&
+      ::lseek(file_.fd, static_cast<off_t>(h.range.first), SEEK_SET) == static_cast<off_t>(-1)) {
+    log::warn("static file seek failed: {}", std::strerror(errno));
+    close();
+    return;
+  }
   armTimer(TimerKind::Idle, cfg.timeouts.client_idle_ms);
 }
 
 void DownstreamConnection::stepStatic() {
-  bool progress = false;
-  if (flushOut()) progress = true;
-  if (!client_error_ && out_.empty() && sendFileBody()) progress = true;
+  bool progress = sendFileBody();
   if (client_error_ || !file_.active()) {
     close();
     return;
   }
-  if (file_.offset == file_.end && out_.empty()) {
+  if (heads_->resp_body.done() && out_.empty()) {
     file_.close();
     finishExchange();
     return;
@@ -237,48 +249,57 @@ void DownstreamConnection::stepStatic() {
 bool DownstreamConnection::sendFileBody() {
   BodyForwarder& body = heads_->resp_body;
   bool progress = false;
-  while (can_write_ && file_.offset < file_.end) {
-    const uint64_t left = file_.end - file_.offset;
-    if (!io_.isTls()) {
-      off_t off = static_cast<off_t>(file_.offset);
-      const size_t want = static_cast<size_t>(left < kSendfileMax ? left : kSendfileMax);
-      const ssize_t n = ::sendfile(fd_, file_.fd, &off, want);
-      if (n > 0) {
-        file_.offset += static_cast<uint64_t>(n);
+  while (!body.done() && !client_error_) {
+    const uint64_t left = body.remaining();
+    if (io_.isTls() || left <= kCopyMaxBytes) {
+      // Through the output block: TLS, and small files (they leave with the head in one send).
+      uint32_t space = out_.spaceLeft();
+      if (space >= kMinReadBytes || space >= left) {
+        char* p = out_.writable(worker_.buffers(), space);
+        const size_t want = left < space ? static_cast<size_t>(left) : space;
+        const ssize_t n = ::read(file_.fd, p, want);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+          // The file shrank under us (or cannot be read): the client must not take what it
+          // got for the whole body.
+          if (n == 0)
+            log::warn("static file shrank while being sent");
+          else
+            log::warn("static file read failed: {}", std::strerror(errno));
+          file_.close();
+          return progress;
+        }
+        out_.commit(static_cast<uint32_t>(n));
         body.sent(static_cast<uint32_t>(n));
-        progress = true;
-        continue;  // a short count may be a full socket or a signal: the next call tells
       }
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        can_write_ = false;
-        break;
-      }
-      // 0: the file shrank under us; else a read or socket error. Either way the client
-      // must not take what it got for the whole body.
-      if (n == 0) log::warn("static file shrank while being sent");
-      file_.close();
-      return progress;
+      if (!flushOut()) break;
+      progress = true;
+      continue;
     }
-    // TLS: through the output block, one block at a time.
-    if (out_.empty()) {
-      uint32_t space;
-      char* p = out_.writable(worker_.buffers(), space);
-      const size_t want = left < space ? static_cast<size_t>(left) : space;
-      const ssize_t n = ::pread(file_.fd, p, want, static_cast<off_t>(file_.offset));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        if (n == 0) log::warn("static file shrank while being sent");
-        file_.close();
-        return progress;
-      }
-      out_.commit(static_cast<uint32_t>(n));
-      file_.offset += static_cast<uint64_t>(n);
+    // sendfile(2) once the head (and anything before it) is out.
+    if (!out_.empty()) {
+      if (!flushOut()) break;
+      progress = true;
+      if (!out_.empty()) break;
+    }
+    if (!can_write_) break;
+    const size_t want = static_cast<size_t>(left < kSendfileMax ? left : kSendfileMax);
+    const ssize_t n = ::sendfile(fd_, file_.fd, nullptr, want);  // from the file's offset
+    if (n > 0) {
       body.sent(static_cast<uint32_t>(n));
+      progress = true;
+      continue;  // a short count may be a full socket or a signal: the next call tells
     }
-    if (!flushOut()) break;
-    progress = true;
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      can_write_ = false;
+      break;
+    }
+    if (n == 0) log::warn("static file shrank while being sent");
+    file_.close();  // or a socket error (the peer went away)
+    return progress;
   }
+  if (body.done() && flushOut()) progress = true;
   return progress;
 }
 

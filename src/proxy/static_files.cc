@@ -153,7 +153,6 @@ std::atomic<bool> g_no_openat2{false};
 void FileBody::close() {
   if (fd >= 0) ::close(fd);
   fd = -1;
-  offset = end = 0;
 }
 
 bool FilePath::append(std::string_view name) {

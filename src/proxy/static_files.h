@@ -35,10 +35,11 @@ enum class PathResult : uint8_t {
 // need not start with '/'). Percent-decoding happens once: "%252e" is the name "%2e".
 PathResult decodePath(std::string_view path, FilePath& out);
 
-// The file a static response is sending: bytes [offset, end) are still to go.
+// The file a static response is sending, positioned at its next byte (its file offset moves
+// as bytes go); how many are still to go is the response body's count. Only the fd, so the
+// connection stays small.
 struct FileBody {
   int fd = -1;
-  uint64_t offset = 0, end = 0;
   bool active() const { return fd >= 0; }
   // Closes the file (when open).
   void close();
