@@ -87,6 +87,9 @@ void DownstreamConnection::serveStatic(const config::StaticFiles& s) {
       answer(404, extra_resp_headers_);
       return;
   }
+  // A directory is named by the request's own trailing slash ("/assets/" with the prefix
+  // "/assets/" stripped leaves "").
+  fp.trailing_slash = !full_path.empty() && full_path.back() == '/';
   // The root is opened per request, so a root that is (or passes through) a symlink swapped
   // for a new release serves the new files at once, as nginx does.
   const int root_fd = ::open(s.root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -133,7 +136,7 @@ void DownstreamConnection::serveStatic(const config::StaticFiles& s) {
   if (fd < 0) {
     const uint16_t status = sf::openErrorStatus(open_errno);
     if (status == 403)
-      log::debug("{}: static {} refused: {}", peer_ip_, fp.view(), std::strerror(open_errno));
+      log::debug("{}: static {} refused: {}", peer_ip_, req.target, std::strerror(open_errno));
     answer(status, extra_resp_headers_);
     return;
   }
@@ -257,6 +260,7 @@ bool DownstreamConnection::sendFileBody() {
       if (space >= kMinReadBytes || space >= left) {
         char* p = out_.writable(worker_.buffers(), space);
         const size_t want = left < space ? static_cast<size_t>(left) : space;
+        if (want == 0) break;
         const ssize_t n = ::read(file_.fd, p, want);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) {

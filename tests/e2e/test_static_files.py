@@ -144,6 +144,10 @@ def test_strip_prefix_and_cache_control(server):
         assert r.header("Cache-Control") == "max-age=600"
         r = c.request("GET", "/assets/sub/")
         assert r.status == 200 and r.body == b"<h1>sub</h1>\n", r
+        r = c.request("GET", "/assets/")  # the root's own index
+        assert r.status == 200 and r.body == b"<h1>home</h1>\n", r
+        r = c.request("GET", "/assets/sub?q")
+        assert r.status == 301 and r.header("Location") == "/assets/sub/?q", r
 
 
 def test_large_file_with_curl(server, site):
