@@ -118,7 +118,7 @@ std::string hstsFieldLine(const Hsts& h);
 
 struct Route {
   RouteMatch match;
-  std::string cluster;  // must name a cluster (unless clusters / redirect / direct_response)
+  std::string cluster;  // must name a cluster (unless clusters/redirect/direct_response/static)
   std::vector<WeightedCluster> clusters;  // weighted split (canary, blue/green); else empty
   SplitKey split_by;
   Cors cors;

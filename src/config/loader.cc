@@ -576,8 +576,8 @@ Route Loader::loadRoute(const Field& f) {
   if (r.redirect.enabled || r.direct_response.enabled || r.static_files.enabled) {
     if (auto c = m.get("cluster"))
       fail(*c,
-           "a route answers with redirect, direct_response or static, or goes to a cluster: not "
-           "both");
+           "a route answers itself (redirect, direct_response, static) or goes to a cluster: "
+           "not both");
     if (r.redirect.enabled + r.direct_response.enabled + r.static_files.enabled > 1)
       fail(*m.get(r.static_files.enabled ? "static" : "direct_response"),
            "a route has one of redirect, direct_response and static, not several");
