@@ -49,6 +49,15 @@ struct DirectResponse {
   std::string content_type = "text/plain; charset=utf-8";
 };
 
+// `static:` on a route: files under `root` answered by portico itself (docs/routing.md).
+struct StaticFiles {
+  bool enabled = false;
+  std::string root;                                 // a directory (checked at load)
+  std::vector<std::string> index = {"index.html"};  // tried in order for a directory path
+  bool strip_prefix = false;  // true: the route's path prefix is removed before mapping
+  int64_t max_age_s = -1;     // Cache-Control: max-age=N; -1 = no Cache-Control
+};
+
 // `request_headers:` / `response_headers:` on a route. Values may use ${client_ip},
 // ${host}, ${path} and ${request_id}.
 struct HeaderOps {
@@ -109,13 +118,14 @@ std::string hstsFieldLine(const Hsts& h);
 
 struct Route {
   RouteMatch match;
-  std::string cluster;  // must name a cluster (unless clusters / redirect / direct_response)
+  std::string cluster;  // must name a cluster (unless clusters/redirect/direct_response/static)
   std::vector<WeightedCluster> clusters;  // weighted split (canary, blue/green); else empty
   SplitKey split_by;
   Cors cors;
   Compression compress;
   RouteRedirect redirect;
   DirectResponse direct_response;
+  StaticFiles static_files;  // `static:`
   HeaderOps request_headers;
   HeaderOps response_headers;
   std::string prefix_rewrite;  // non-empty: the matched path prefix is replaced upstream

@@ -20,6 +20,7 @@
 
 #include "config/address.h"
 #include "config/config.h"
+#include "config/load_static.h"
 #include "config/suggest.h"
 #include "config/units.h"
 #include "net/cidr.h"
@@ -341,6 +342,7 @@ class Loader {
   void loadSplit(const MapReader& m, const Field& split, Route& r);
   void loadCors(const Field& f, Cors& c) const;
   void loadCompression(const Field& f, Compression& c) const;
+  void loadStaticFiles(const Field& f, Route& r) const;
   void loadSecurityHeaders(const Field& f, Route& r) const;
   HeaderOps loadHeaderOps(const Field& f) const;
   router::ConditionPtr loadMatch(const Field& f, RouteMatch* keys, size_t depth) const;
@@ -553,7 +555,7 @@ Route Loader::loadRoute(const Field& f) {
   MapReader m(*this, f,
               {"match", "when", "cluster", "retry_non_idempotent", "redirect", "direct_response",
                "request_headers", "response_headers", "rewrite", "hsts", "clusters", "split_by",
-               "cors", "security_headers", "compress"});
+               "cors", "security_headers", "compress", "static"});
   Route r;
   r.location = locate(source_, f.mark());
   std::vector<router::ConditionPtr> terms;
@@ -571,11 +573,14 @@ Route Loader::loadRoute(const Field& f) {
     return r;
   }
   if (auto k = m.get("split_by")) fail(*k, "split_by goes with clusters (a weighted split)");
-  if (r.redirect.enabled || r.direct_response.enabled) {
+  if (r.redirect.enabled || r.direct_response.enabled || r.static_files.enabled) {
     if (auto c = m.get("cluster"))
-      fail(*c, "a route answers with redirect or direct_response, or goes to a cluster: not both");
-    if (r.redirect.enabled && r.direct_response.enabled)
-      fail(*m.get("direct_response"), "a route has redirect or direct_response, not both");
+      fail(*c,
+           "a route answers itself (redirect, direct_response, static) or goes to a cluster: "
+           "not both");
+    if (r.redirect.enabled + r.direct_response.enabled + r.static_files.enabled > 1)
+      fail(*m.get(r.static_files.enabled ? "static" : "direct_response"),
+           "a route has one of redirect, direct_response and static, not several");
   } else {
     const Field cluster = m.require("cluster");
     r.cluster = nonEmpty(cluster);
@@ -588,8 +593,9 @@ Route Loader::loadRoute(const Field& f) {
 // `clusters: [ { name, weight } ]` and `split_by: ip | { header: NAME } | { cookie: NAME }`.
 void Loader::loadSplit(const MapReader& m, const Field& split, Route& r) {
   if (auto c = m.get("cluster")) fail(*c, "a route has cluster or clusters, not both");
-  if (r.redirect.enabled || r.direct_response.enabled)
-    fail(split, "a route answers with redirect or direct_response, or goes to clusters: not both");
+  if (r.redirect.enabled || r.direct_response.enabled || r.static_files.enabled)
+    fail(split,
+         "a route answers with redirect, direct_response or static, or goes to clusters: not both");
   const std::vector<Field> items = list(split, "{ name, weight } maps");
   if (items.size() < 2) fail(split, "a split needs at least two clusters");
   uint32_t total = 0;
@@ -694,7 +700,30 @@ void Loader::loadRouteActions(const MapReader& m, Route& r) const {
   }
   if (auto v = m.get("cors")) loadCors(*v, r.cors);
   if (auto v = m.get("compress")) loadCompression(*v, r.compress);
+  if (auto v = m.get("static")) loadStaticFiles(*v, r);
   if (auto v = m.get("security_headers")) loadSecurityHeaders(*v, r);
+}
+
+// `static: { root, index, strip_prefix, max_age }` (file checks: config/load_static.cc).
+void Loader::loadStaticFiles(const Field& f, Route& r) const {
+  const MapReader m(*this, f, {"root", "index", "strip_prefix", "max_age"});
+  StaticFiles& s = r.static_files;
+  s.enabled = true;
+  const Field root = m.require("root");
+  s.root = nonEmpty(root);
+  if (std::string e = staticRootError(s.root); !e.empty()) fail(root, e);
+  if (auto v = m.get("index")) {
+    s.index.clear();
+    for (const Field& item : list(*v, "file names")) {
+      s.index.push_back(str(item));
+      if (std::string e = staticIndexNameError(s.index.back()); !e.empty()) fail(item, e);
+    }
+  }
+  if (auto v = m.get("strip_prefix")) s.strip_prefix = boolean(*v);
+  if (auto v = m.get("max_age"))
+    s.max_age_s = static_cast<int64_t>(unsignedValue(*v, 0, kMaxHstsAgeS));
+  if (!r.prefix_rewrite.empty() || r.rewrite_regex)
+    fail(f, "rewrite changes the path sent to a cluster; static routes use strip_prefix");
 }
 
 // `compress: true | { codings: [zstd, br, gzip], min_size, types, level }`.

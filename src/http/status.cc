@@ -14,12 +14,16 @@ std::string_view reasonPhrase(uint16_t status) {
       return "Accepted";
     case 204:
       return "No Content";
+    case 206:
+      return "Partial Content";
     case 301:
       return "Moved Permanently";
     case 302:
       return "Found";
     case 303:
       return "See Other";
+    case 304:
+      return "Not Modified";
     case 307:
       return "Temporary Redirect";
     case 308:
@@ -30,6 +34,8 @@ std::string_view reasonPhrase(uint16_t status) {
       return "Conflict";
     case 410:
       return "Gone";
+    case 416:
+      return "Range Not Satisfiable";
     case 429:
       return "Too Many Requests";
     case 400:
@@ -44,6 +50,8 @@ std::string_view reasonPhrase(uint16_t status) {
       return "Request Timeout";
     case 411:
       return "Length Required";
+    case 412:
+      return "Precondition Failed";
     case 413:
       return "Content Too Large";
     case 414:

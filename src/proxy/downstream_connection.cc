@@ -400,6 +400,10 @@ void DownstreamConnection::stepHead() {
 // ---------------------------------------------------------------- exchange
 
 void DownstreamConnection::stepExchange() {
+  if (file_.active()) {
+    stepStatic();
+    return;
+  }
   upstream::UpstreamConnection* u = up_;
   if (!u) {
     // Between two attempts or queued for a connection slot: a timer resumes us.
@@ -969,6 +973,7 @@ void DownstreamConnection::close() {
   state_ = State::Closed;
   releasePipe();
   encoder_.reset();
+  file_.close();
   timer_.cancel();
   if (io_.isVirtual()) {
     net::VirtualPeer* stream = io_.virtualPeer();

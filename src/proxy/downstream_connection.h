@@ -13,6 +13,7 @@
 #include "net/address.h"
 #include "net/transport.h"
 #include "proxy/body_forwarder.h"
+#include "proxy/static_files.h"
 #include "server/worker.h"
 #include "upstream/upstream_connection.h"
 
@@ -86,6 +87,13 @@ class DownstreamConnection final : public event::IoHandler,
   // taken. False when the encoder failed.
   bool runEncoder(const char* in, size_t len, filters::compress::Encoder::Mode mode,
                   size_t& consumed);
+  // static_body.cc: a route's `static:` action answers from a file under its root; then the
+  // file's bytes go to the client with backpressure (sendfile(2), or read + TLS).
+  void serveStatic(const config::StaticFiles& s);
+  void stepStatic();
+  // Sends file_ bytes while the client takes them. Returns true on progress; file_ is closed
+  // when the file cannot be read (the caller then drops the connection).
+  bool sendFileBody();
   // Moves Content-Length body bytes upstream socket -> pipe -> client socket with splice(2).
   bool spliceBody();
   void releasePipe();
@@ -181,6 +189,7 @@ class DownstreamConnection final : public event::IoHandler,
   uint64_t pending_deadline_ms_ = 0;
   bool overflow_ = false;
   bool retry_after_ = false;        // add Retry-After to a 503 (no server available)
+  static_files::FileBody file_;     // set while a static file response is being sent
   std::string extra_resp_headers_;  // e.g. Set-Cookie for sticky sessions
   const std::string* cluster_name_ = nullptr;
   http::Method method_ = http::Method::Other;

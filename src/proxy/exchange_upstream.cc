@@ -176,6 +176,10 @@ void DownstreamConnection::startExchange() {
       respondError(rc.direct_response.status, extra_resp_headers_, &rc.direct_response);
       return;
     }
+    if (rc.static_files.enabled) {
+      serveStatic(rc.static_files);
+      return;
+    }
   }
   cluster_name_ = &route->cluster_name;
   uint32_t cluster_index = route->cluster_index;
