@@ -77,6 +77,7 @@ class Server : public admin::ClusterAdmin {
   int exit_code_ = 0;
   event::Timer tls_timer_;
   uint64_t tls_last_reload_check_ms_ = 0;
+  uint64_t tls_last_ca_check_ms_ = 0;
 };
 
 }  // namespace portico::server

@@ -5,6 +5,7 @@ namespace portico::server {
 
 namespace {
 constexpr uint32_t kTickMs = 1000;
+constexpr uint32_t kClusterCaCheckMs = 5000;
 }  // namespace
 
 void Server::onTlsUpkeep(void* self) {
@@ -24,6 +25,16 @@ void Server::tlsUpkeep() {
     if (!l.tls->reloadIfChanged(error))
       log::error("listener '{}': TLS files not reloaded, keeping the previous ones: {}",
                  l.config->name, error);
+  }
+  // Cluster CA bundles, on the default interval.
+  if (now - tls_last_ca_check_ms_ >= kClusterCaCheckMs) {
+    tls_last_ca_check_ms_ = now;
+    for (const auto& c : snap_->clusters) {
+      std::string error;
+      if (c.tls && !c.tls->reloadIfChanged(error))
+        log::error("cluster '{}': CA file not reloaded, keeping the previous one: {}",
+                   c.config->name, error);
+    }
   }
   // One clock for every listener: the smallest interval decides (files are cheap to stat).
   bool any_due = false;

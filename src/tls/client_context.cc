@@ -4,6 +4,7 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
+#include "tls/ca_store.h"
 #include "tls/certificate.h"
 #include "tls/client_session_cache.h"
 #include "tls/openssl_error.h"
@@ -59,6 +60,7 @@ struct ClientContext::Impl {
   config::ClusterTls cfg;
   SslCtxPtr ctx;
   ClientSessionCache* sessions = nullptr;  // owned by ctx
+  std::unique_ptr<CaStore> ca;             // `ca:` file (reloadable); null = system store
 };
 
 ClientContext::ClientContext(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -89,12 +91,7 @@ std::shared_ptr<ClientContext> ClientContext::build(const config::ClusterTls& cf
         throw config::ConfigError("cannot load the system CA store: " + takeOpensslErrors());
       }
     } else {
-      error = checkCaFile(cfg.ca_file);
-      if (!error.empty()) throw config::ConfigError(error);
-      if (SSL_CTX_load_verify_locations(ctx, cfg.ca_file.c_str(), nullptr) != 1) {
-        throw config::ConfigError(cfg.ca_file +
-                                  ": no usable CA certificate (PEM): " + takeOpensslErrors());
-      }
+      impl->ca = std::make_unique<CaStore>(cfg.ca_file);  // applied to each SSL in newSsl()
     }
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
   } else {
@@ -135,6 +132,7 @@ SSL* ClientContext::newSsl(const std::string& server_host) const {
     return nullptr;
   }
   SSL_set_connect_state(ssl.get());
+  if (impl_->ca && !impl_->ca->applyTo(ssl.get(), false)) return nullptr;
   const std::string host = unbracketed(server_host);
   const bool ip = isIpLiteral(host);
   const std::string& name = !impl_->cfg.sni.empty() ? impl_->cfg.sni : host;
@@ -165,6 +163,10 @@ SSL* ClientContext::newSsl(const std::string& server_host) const {
     }
   }
   return ssl.release();
+}
+
+bool ClientContext::reloadIfChanged(std::string& error) const {
+  return !impl_->ca || impl_->ca->reloadIfChanged(error);
 }
 
 }  // namespace portico::tls

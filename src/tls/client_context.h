@@ -1,7 +1,8 @@
 #pragma once
 // The TLS side of one cluster's upstream connections: verification against a CA bundle (the
 // system store by default), an optional client certificate, SNI and ALPN. Built on the main
-// thread from config; immutable and thread-safe for workers afterwards.
+// thread from config; thread-safe for workers afterwards (only the CA file is reloaded, by the
+// main thread, see reloadIfChanged).
 #include <openssl/ssl.h>
 
 #include <memory>
@@ -28,6 +29,10 @@ class ClientContext {
   // error (a response delimited by the close must not be truncated silently). nullptr when out
   // of memory. Any thread.
   SSL* newSsl(const std::string& server_host) const;
+
+  // Main thread: re-reads the `ca:` file when it changed; new connections verify against the
+  // new CAs. A file that cannot be used keeps the previous CAs (false, `error` says why).
+  bool reloadIfChanged(std::string& error) const;
 
   struct Impl;
 

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <vector>
 
+#include "tls/ca_store.h"
 #include "tls/cert_set.h"
 #include "tls/certificate.h"
 #include "tls/openssl_error.h"
@@ -152,33 +153,25 @@ void setSessionIdContext(SSL_CTX* ctx, const config::ListenerTls& cfg, const std
   }
 }
 
-void configureClientAuth(SSL_CTX* ctx, const config::ListenerTls& cfg) {
-  std::string text, error;
+// Client certificates: the CAs come from a CaStore applied to each new SSL (newSsl), so the
+// file can be reloaded; the context only holds the verification mode.
+std::unique_ptr<CaStore> configureClientAuth(SSL_CTX* ctx, const config::ListenerTls& cfg) {
+  std::string text;
   if (cfg.client_auth == config::ListenerTls::ClientAuth::None) {
     setSessionIdContext(ctx, cfg, text);
-    return;
+    return nullptr;
   }
-  error = checkCaFile(cfg.client_ca_file);
-  if (!error.empty()) throw config::ConfigError(error);
-  if (!readWholeFile(cfg.client_ca_file, text, error)) {
-    throw config::ConfigError(cfg.client_ca_file + ": " + error);
-  }
+  // Sessions resume only under the client_auth mode and CA file contents they were made with.
+  auto store = std::make_unique<CaStore>(
+      cfg.client_ca_file,
+      "portico/client_auth=" + std::to_string(static_cast<int>(cfg.client_auth)));
   setSessionIdContext(ctx, cfg, text);
-  if (SSL_CTX_load_verify_locations(ctx, cfg.client_ca_file.c_str(), nullptr) != 1) {
-    throw config::ConfigError(cfg.client_ca_file +
-                              ": no usable CA certificate (PEM): " + takeOpensslErrors());
-  }
-  STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(cfg.client_ca_file.c_str());
-  if (names == nullptr) {
-    throw config::ConfigError(cfg.client_ca_file +
-                              ": no usable CA certificate (PEM): " + takeOpensslErrors());
-  }
-  SSL_CTX_set_client_CA_list(ctx, names);
   int mode = SSL_VERIFY_PEER;
   if (cfg.client_auth == config::ListenerTls::ClientAuth::Required) {
     mode |= SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
   }
   SSL_CTX_set_verify(ctx, mode, nullptr);
+  return store;
 }
 
 void configureSessions(SSL_CTX* ctx, const config::ListenerTls& cfg) {
@@ -204,8 +197,9 @@ void configureSessions(SSL_CTX* ctx, const config::ListenerTls& cfg) {
 struct ServerContext::Impl {
   config::ListenerTls cfg;
   SslCtxPtr ctx;
-  ServerState* state = nullptr;  // owned by ctx
-  std::vector<FileStamp> seen;   // file stamps at the last load attempt
+  ServerState* state = nullptr;        // owned by ctx
+  std::vector<FileStamp> seen;         // file stamps at the last load attempt
+  std::unique_ptr<CaStore> client_ca;  // client_auth: the CAs client certificates chain to
   bool rotation_started = false;
   uint64_t last_rotation_ms = 0;
 };
@@ -248,7 +242,7 @@ std::unique_ptr<ServerContext::Impl> ServerContext::buildImpl(
                             SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_NO_AUTO_CHAIN);
   SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
   configureSessions(ctx, cfg);
-  configureClientAuth(ctx, cfg);
+  impl->client_ca = configureClientAuth(ctx, cfg);
 
   state->alpn_wire = alpnWire(cfg.alpn);
   if (!state->alpn_wire.empty()) SSL_CTX_set_alpn_select_cb(ctx, alpnCallback, state);
@@ -273,11 +267,16 @@ SSL* ServerContext::newSsl() const {
     ERR_clear_error();
     return nullptr;
   }
+  if (impl_->client_ca && !impl_->client_ca->applyTo(ssl, true)) {
+    SSL_free(ssl);
+    return nullptr;
+  }
   SSL_set_accept_state(ssl);
   return ssl;
 }
 
 bool ServerContext::reloadIfChanged(std::string& error) {
+  if (impl_->client_ca && !impl_->client_ca->reloadIfChanged(error)) return false;
   std::vector<FileStamp> now = stampsOf(impl_->cfg);
   if (now == impl_->seen) return true;
   impl_->seen = std::move(now);

@@ -3,6 +3,7 @@ for one name, TLS 1.2+ only, ALPN, session resumption across workers, client cer
 (mTLS) with the subject passed upstream, HSTS, the HTTP->HTTPS redirect, certificate reload
 without a restart, large bodies both ways, and TLS to the backends (SNI, verification)."""
 import hashlib
+import os
 import shutil
 import ssl
 import subprocess
@@ -439,3 +440,59 @@ def test_hsts_per_route(procs, pki):
         assert c.request("GET", "/nohsts").header("Strict-Transport-Security") is None
         assert c.request("GET", "/strict").header("Strict-Transport-Security") == (
             "max-age=63072000; includeSubDomains; preload")
+
+
+def _replace_file(path, source):
+    """Atomically replaces `path` with the bytes of `source` (as certbot does)."""
+    tmp = str(path) + ".new"
+    shutil.copyfile(str(source), tmp)
+    os.replace(tmp, str(path))
+
+
+def _client_accepted(port, pki, cert):
+    try:
+        with TlsConn(port, client_context(pki, cert=cert)) as c:
+            return c.request("GET", "/").status == 200
+    except (ssl.SSLError, ConnectionError, OSError):
+        return False
+
+
+def test_client_ca_file_reloaded_without_restart(procs, pki, tmp_path):
+    b = procs.echo("b0")
+    port = free_port()
+    ca = tmp_path / "client-ca.pem"
+    _replace_file(ca, pki.ca_cert)
+    p = procs.portico(tls_config(port, b, pki, client_auth="required", client_ca=str(ca),
+                                 reload_check="200ms"))
+    assert _client_accepted(port, pki, pki.client)
+    assert not _client_accepted(port, pki, pki.foreign_client)
+    # The CA rotates: only clients of the new CA get in, without a restart.
+    _replace_file(ca, pki.other.ca_cert)
+    wait_for(lambda: _client_accepted(port, pki, pki.foreign_client), timeout=10,
+             msg="client of the new CA accepted")
+    assert not _client_accepted(port, pki, pki.client)
+    # A broken file keeps the CAs in use.
+    (tmp_path / "broken.pem").write_text("not a certificate\n")
+    _replace_file(ca, tmp_path / "broken.pem")
+    wait_for(lambda: "TLS files not reloaded" in p.stderr(), timeout=5, msg="error logged")
+    assert _client_accepted(port, pki, pki.foreign_client)
+
+
+def test_cluster_ca_file_reloaded_without_restart(procs, pki, tmp_path):
+    cert = pki.other.issue("backend-r", "backend.test", dns=["localhost"])
+    b = HttpsBackend(*cert).start()
+    try:
+        port = free_port()
+        ca = tmp_path / "upstream-ca.pem"
+        _replace_file(ca, pki.ca_cert)
+        procs.portico(upstream_config(port, "localhost:%d" % b.port, ca=str(ca)))
+        with HttpConn(port) as c:
+            assert c.request("GET", "/", "site.test").status == 502
+        _replace_file(ca, pki.other.ca_cert)
+
+        def ok():
+            with HttpConn(port) as c:
+                return c.request("GET", "/", "site.test").status == 200
+        wait_for(ok, timeout=15, msg="backend verified against the reloaded CA")
+    finally:
+        b.stop()
