@@ -14,7 +14,7 @@
 
 namespace portico::http2 {
 
-class Http2ClientCodec : public SessionBase {
+class Http2ClientCodec final : public SessionBase {
  public:
   // Queues the client preface (magic + SETTINGS from `limits`, push disabled) at once.
   // `callbacks` must outlive the codec.

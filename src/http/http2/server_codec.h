@@ -17,7 +17,7 @@
 
 namespace portico::http2 {
 
-class Http2ServerCodec : public SessionBase {
+class Http2ServerCodec final : public SessionBase {
  public:
   // `pool` provides blocks for send queues and the output; `callbacks` must outlive the codec.
   // The server preface (SETTINGS from `limits`, plus a connection WINDOW_UPDATE) is queued at
