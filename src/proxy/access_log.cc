@@ -85,8 +85,12 @@ void AccessLog::log(const AccessRecord& r, int64_t wall_s) {
     appendJsonEscaped(buf_, r.target);
     buf_.append("\",\"host\":\"");
     appendJsonEscaped(buf_, r.host);
-    buf_.append("\",\"protocol\":\"HTTP/1.");
-    buf_.push_back(r.version_minor ? '1' : '0');
+    if (r.http2) {
+      buf_.append("\",\"protocol\":\"HTTP/2.0");
+    } else {
+      buf_.append("\",\"protocol\":\"HTTP/1.");
+      buf_.push_back(r.version_minor ? '1' : '0');
+    }
     buf_.append("\",\"status\":");
     appendUint(buf_, r.status);
     buf_.append(",\"bytes\":");
@@ -114,7 +118,7 @@ void AccessLog::log(const AccessRecord& r, int64_t wall_s) {
     appendCombinedQuoted(buf_, r.method);
     buf_.push_back(' ');
     appendCombinedQuoted(buf_, r.target);
-    buf_.append(r.version_minor ? " HTTP/1.1\" " : " HTTP/1.0\" ");
+    buf_.append(r.http2 ? " HTTP/2.0\" " : r.version_minor ? " HTTP/1.1\" " : " HTTP/1.0\" ");
     appendUint(buf_, r.status);
     buf_.push_back(' ');
     appendUint(buf_, r.bytes_sent);

@@ -18,6 +18,7 @@ struct AccessRecord {
   std::string_view user_agent;
   std::string_view referer;
   uint8_t version_minor = 1;
+  bool http2 = false;  // the exchange was a stream of an HTTP/2 connection
   uint16_t status = 0;
   uint64_t bytes_sent = 0;  // response bytes to the client, head included
   uint64_t duration_ms = 0;

@@ -825,6 +825,7 @@ void DownstreamConnection::logExchange() {
   r.user_agent = take(log_ua_len_);
   r.referer = take(log_ref_len_);
   r.version_minor = version_minor_;
+  r.http2 = io_.isVirtual();
   r.status = status_;
   r.bytes_sent = resp_head_bytes_ + heads_->resp_body.bytesSent();
   r.duration_ms = worker_.loop().nowMs() - started_ms_;

@@ -103,6 +103,10 @@ void H2Connection::drive() {
       error_ = true;
       break;
     }
+    if (!pending_resets_.empty() && out_.empty() && !codec_->wantsWrite()) {
+      sendPendingResets();
+      progress = true;
+    }
     if (!readSome(progress)) break;
     if (!progress && !redo_) break;
   }
@@ -217,6 +221,19 @@ void H2Connection::onGoawayReceived(int32_t, uint32_t) {}
 
 void H2Connection::streamFinished(H2Stream* s) {
   finished_.push_back(s);
+}
+
+void H2Connection::sendPendingResets() {
+  std::vector<int32_t> ids;
+  ids.swap(pending_resets_);
+  for (int32_t id : ids) {
+    if (codec_->queuedBytes(id) > 0) {  // its response still waits on the client's window
+      pending_resets_.push_back(id);
+      continue;
+    }
+    codec_->resetStream(id, 0 /* NO_ERROR */);
+    codecClosed(id);  // the codec reports nothing after our own reset
+  }
 }
 
 void H2Connection::reapStreams() {

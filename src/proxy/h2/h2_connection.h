@@ -44,6 +44,8 @@ class H2Connection final : public event::IoHandler,
   void scheduleFlush();
   // A stream has finished both sides: delete it once no callback is running.
   void streamFinished(H2Stream* s);
+  // Resets the stream with NO_ERROR once its queued response has been written out.
+  void resetWhenSent(int32_t stream_id) { pending_resets_.push_back(stream_id); }
 
   // ServerCallbacks.
   void onRequestHead(int32_t stream_id, http::RequestHead&& head, bool end_stream) override;
@@ -65,6 +67,8 @@ class H2Connection final : public event::IoHandler,
   // Writes codec output; false when the socket failed.
   bool flush(bool& progress);
   void codecClosed(int32_t stream_id);
+  // Sends the resets of resetWhenSent() whose streams have nothing left to send.
+  void sendPendingResets();
   void reapStreams();
   void armTimer();
   static void onTimer(void* self);
@@ -78,6 +82,7 @@ class H2Connection final : public event::IoHandler,
   std::unique_ptr<http2::Http2ServerCodec> codec_;
   std::unordered_map<int32_t, H2Stream*> streams_;
   std::vector<H2Stream*> finished_;
+  std::vector<int32_t> pending_resets_;
   buffer::Buffer in_;
   buffer::Buffer out_;
   event::Timer timer_;

@@ -17,6 +17,8 @@ using namespace http::bridge;
 namespace {
 // Request bytes buffered ahead of the exchange before the client's windows stay closed.
 constexpr size_t kRequestBuffer = 64 * 1024;
+// Request bytes dropped after the exchange ended before the stream is reset.
+constexpr uint64_t kDiscardLimit = 16 * 1024 * 1024;
 // A response head (or a run of 1xx heads) larger than this is refused.
 constexpr size_t kMaxResponseHead = 256 * 1024;
 const http1::Limits kHeadLimits{65536, 131072, http1::kMaxHeaders};
@@ -46,6 +48,16 @@ bool H2Stream::start(const http::RequestHead& head, bool end_stream) {
 }
 
 void H2Stream::onData(std::span<const uint8_t> data, bool end_stream) {
+  if (discard_) {
+    discarded_ += data.size();
+    if (discarded_ > kDiscardLimit && !reset_asked_) {
+      reset_asked_ = true;
+      conn_->resetWhenSent(id_);
+    } else {
+      conn_->codec().consumeRequestData(id_, data.size());
+    }
+    return;
+  }
   if (!data.empty()) {
     if (mode_ == BodyMode::Chunked)
       appendChunk(data, req_);
@@ -204,10 +216,15 @@ void H2Stream::virtualClose(bool clean) {
       conn_->scheduleFlush();
     }
   } else if (!codec_closed_ && !req_end_) {
-    // The response is complete but the client is still sending: it may stop (RFC 9113 §8.1).
-    conn_->codec().resetStream(id_, NGHTTP2_NO_ERROR);
-    codec_closed_ = true;
-    conn_->scheduleFlush();
+    // The response is complete but the client is still sending: what it sends is dropped
+    // (clients such as curl take an early reset as a failure even after a whole response).
+    // Past kDiscardLimit, RST_STREAM(NO_ERROR) tells it to stop (RFC 9113 §8.1), once the
+    // response has left: a reset now would overtake it in nghttp2's queue.
+    discard_ = true;
+    req_.clear();
+    req_off_ = 0;
+    if (unconsumed_) conn_->codec().consumeRequestData(id_, unconsumed_);
+    unconsumed_ = 0;
   }
   reportIfFinished();
 }

@@ -74,6 +74,9 @@ class H2Stream final : public net::VirtualPeer, private BodyReader::Sink {
   size_t req_off_ = 0;
   bool req_end_ = false;
   size_t unconsumed_ = 0;  // DATA bytes delivered whose window is not reopened yet
+  bool discard_ = false;   // the exchange ended before the request: drop what still comes
+  bool reset_asked_ = false;
+  uint64_t discarded_ = 0;
   // Response side.
   enum class Resp : uint8_t { Head, Body, Done };
   Resp resp_ = Resp::Head;
