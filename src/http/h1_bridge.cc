@@ -2,7 +2,7 @@
 
 #include <openssl/evp.h>
 
-#include <cstdio>
+#include <charconv>
 
 #include "http/http2/head_builder.h"
 #include "http/status.h"
@@ -17,8 +17,8 @@ void putField(std::string& out, std::string_view name, std::string_view value) {
 
 void putDecimal(std::string& out, uint64_t v) {
   char buf[24];
-  int n = std::snprintf(buf, sizeof buf, "%llu", static_cast<unsigned long long>(v));
-  out.append(buf, static_cast<size_t>(n));
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, static_cast<size_t>(r.ptr - buf));
 }
 
 }  // namespace
@@ -129,9 +129,11 @@ bool appendResponseHead(const http::ResponseHead& head, bool end_stream, std::st
 
 void appendChunk(std::span<const uint8_t> data, std::string& out) {
   if (data.empty()) return;
-  char buf[20];
-  int n = std::snprintf(buf, sizeof buf, "%zx\r\n", data.size());
-  out.append(buf, static_cast<size_t>(n));
+  char buf[24];
+  auto r = std::to_chars(buf, buf + 20, data.size(), 16);
+  *r.ptr++ = '\r';
+  *r.ptr++ = '\n';
+  out.append(buf, static_cast<size_t>(r.ptr - buf));
   out.append(reinterpret_cast<const char*>(data.data()), data.size());
   out.append("\r\n");
 }
