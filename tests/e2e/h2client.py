@@ -111,13 +111,12 @@ class H2Conn:
         if out:
             self.sock.sendall(out)
 
-    def request(self, headers, body=None, end_stream=None):
-        """Sends HEADERS (+ body). end_stream defaults to True when body is None.
-        headers: [(name, value)] with pseudo-headers first. Returns the stream id."""
+    def request(self, headers, body=None, end_stream=True):
+        """Sends HEADERS (+ body); end_stream: the request ends with them (False leaves the
+        stream open for send_data / end_stream). headers: [(name, value)] with pseudo-headers
+        first. Returns the stream id."""
         sid = self.conn.get_next_available_stream_id()
         self.streams[sid] = Stream(sid)
-        if end_stream is None:
-            end_stream = body is None
         self.conn.send_headers(sid, headers, end_stream=end_stream and body is None)
         self.flush()
         if body is not None:

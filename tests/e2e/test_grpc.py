@@ -18,7 +18,7 @@ pytest.importorskip("h2")
 
 from e2elib import free_port, make_config, wait_for  # noqa: E402
 from grpcutil import (GrpcBackend, Stub, frame, grpc_request_headers, grpc_status_of,  # noqa: E402
-                      insecure_channel, js, secure_channel)
+                      insecure_channel, js, secure_channel, unframe)
 from h2client import H2Conn, H2SilentBackend  # noqa: E402
 
 SVC = "/portico.test.Echo/"
@@ -42,18 +42,25 @@ def grpc_listener_config(port, backend_addr, silent_addr, down_addr, **listener)
 
 
 @pytest.fixture(scope="module")
-def env(module_procs, tmp_path_factory):
+def backends(module_procs, tmp_path_factory):
     backend = GrpcBackend(tmp_path_factory.mktemp("grpc")).start()
     module_procs.items.append(backend)
     silent = H2SilentBackend()
     module_procs.items.append(silent)
+    direct = insecure_channel(backend.port)
+    yield {"backend": backend, "silent": silent, "direct": Stub(direct)}
+    direct.close()
+
+
+@pytest.fixture
+def env(procs, backends):
+    """A portico per test (a crash shows in the test that caused it), the backends shared."""
     port = free_port()
-    portico = module_procs.portico(grpc_listener_config(port, backend.addr, silent.addr,
-                                                        "127.0.0.1:%d" % free_port()))
+    portico = procs.portico(grpc_listener_config(port, backends["backend"].addr,
+                                                 backends["silent"].addr,
+                                                 "127.0.0.1:%d" % free_port()))
     channel = insecure_channel(port)
-    yield {"port": port, "backend": backend, "silent": silent, "portico": portico,
-           "channel": channel, "stub": Stub(channel),
-           "direct": Stub(insecure_channel(backend.port))}
+    yield dict(backends, port=port, portico=portico, channel=channel, stub=Stub(channel))
     channel.close()
 
 
@@ -152,6 +159,21 @@ def test_error_trailers_byte_identical_to_backend(env):
     assert proxied == direct
 
 
+def test_complete_response_before_the_request_ends(env):
+    """RFC 9113 section 8.1: grpcio answers a unary call once it has the message, before the
+    client half-closes, then resets the stream with NO_ERROR. The client must still get the
+    whole response (checked directly against the backend first)."""
+    for port in (env["backend"].port, env["port"]):
+        with H2Conn(port) as c:
+            sid = c.request(grpc_request_headers(SVC + "Unary"), body=frame(b"early"),
+                            end_stream=False)
+            st = c.wait_done(sid, timeout=10)
+            assert st.status == 200, "port %d: %r, reset %r" % (port, st.headers, st.reset)
+            assert unframe(bytes(st.data)) == [b"early"]
+            assert st.trailer("grpc-status") == "0"
+            assert st.ended and st.reset is None
+
+
 def test_deadline_forwarded_and_backend_cancelled(env):
     tag = "deadline-%d" % time.monotonic_ns()
     t0 = time.monotonic()
@@ -205,7 +227,7 @@ def test_portico_enforces_grpc_timeout(env):
     assert h.get("te") == "trailers"
     timeout = h["grpc-timeout"]
     unit = {"H": 3600.0, "M": 60.0, "S": 1.0, "m": 1e-3, "u": 1e-6, "n": 1e-9}[timeout[-1]]
-    assert 0 < int(timeout[:-1]) * unit <= 0.7
+    assert 0 < int(timeout[:-1]) * unit <= 0.7 + 1e-9
     wait_for(lambda: any(r[:2] == (conn_no, upstream_sid) for r in silent.resets), timeout=5,
              msg="RST_STREAM of the upstream stream")
 
@@ -220,6 +242,33 @@ def test_response_timeout_is_deadline_exceeded(env):
     with pytest.raises(grpc.RpcError) as ei:
         env["channel"].unary_unary("/silentshort.Svc/Wait")(b"x", timeout=20)
     assert ei.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+
+
+def test_portico_survives_mixed_failures(env):
+    """Early responses, deadlines, cancels, grpc-timeout and response_timeout expiries on one
+    portico, twice over; it must keep serving (and exit 0 at teardown)."""
+    stub, ch, port = env["stub"], env["channel"], env["port"]
+    for rnd in range(2):
+        with H2Conn(port) as c:
+            c.wait_done(c.request(grpc_request_headers(SVC + "Unary"), body=frame(b"early"),
+                                  end_stream=False), timeout=10)
+        with pytest.raises(grpc.RpcError):
+            stub.slow(js({"tag": "mixed-d-%d" % rnd, "sleep": 30}), timeout=1.0)
+        fut = stub.slow.future(js({"tag": "mixed-c-%d" % rnd, "sleep": 30}))
+        wait_for(lambda: env["direct"].observed("mixed-c-%d" % rnd), timeout=10,
+                 msg="backend starting Slow")
+        fut.cancel()
+        with H2Conn(port) as c:
+            c.wait_done(c.request(grpc_request_headers("/silent.Svc/Wait", timeout="500m"),
+                                  body=frame(b"x")), timeout=15)
+        with H2Conn(port) as c:
+            c.wait_done(c.request(grpc_request_headers("/silentshort.Svc/Wait"),
+                                  body=frame(b"x")), timeout=20)
+        with pytest.raises(grpc.RpcError):
+            ch.unary_unary("/silentshort.Svc/Wait")(b"x", timeout=20)
+        assert env["portico"].running(), "portico died (round %d):\n%s" % (
+            rnd, env["portico"].stderr())
+    assert stub.unary(b"still alive", timeout=10) == b"still alive"
 
 
 def test_large_messages_both_ways(env):
