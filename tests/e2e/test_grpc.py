@@ -8,6 +8,7 @@ import hashlib
 import json
 import os
 import queue
+import signal
 import threading
 import time
 
@@ -333,6 +334,28 @@ def test_http1_still_served_on_the_h2_listener(env):
     from e2elib import http_request
     r = http_request(env["port"], "GET", "/no.Such/thing")
     assert r.status == 404
+
+
+def test_reload_drains_in_flight_calls(env):
+    """SIGHUP: open HTTP/2 connections get GOAWAY, a call in flight finishes, new calls work."""
+    tag = "reload-%d" % time.monotonic_ns()
+    fut = env["stub"].slow.future(js({"tag": tag, "sleep": 1.5}), timeout=30)
+    wait_for(lambda: env["direct"].observed(tag), timeout=10, msg="backend starting Slow")
+    with H2Conn(env["port"]) as idle:
+        idle.wait_settings()
+        env["portico"].reload()
+        idle.pump_until(lambda: idle.goaway is not None, 10, "GOAWAY after SIGHUP")
+    assert fut.result(timeout=30) == b"slow done"
+    assert env["stub"].unary(b"after reload", timeout=10) == b"after reload"
+
+
+def test_sigterm_lets_in_flight_calls_finish(env):
+    tag = "term-%d" % time.monotonic_ns()
+    fut = env["stub"].slow.future(js({"tag": tag, "sleep": 1.5}), timeout=30)
+    wait_for(lambda: env["direct"].observed(tag), timeout=10, msg="backend starting Slow")
+    env["portico"].signal(signal.SIGTERM)
+    assert fut.result(timeout=30) == b"slow done"
+    assert env["portico"].wait_exit(20) == 0
 
 
 # ---------------------------------------------------------------------------------------------
