@@ -281,6 +281,9 @@ mode_of() {
 # processes). MODE (see mode_of) defaults to plain.
 start_proxy() {
   local name=$1 mode=${2:-plain} dir=$RUN_DIR/$1 flags=() listen_opts="" bind_opts="" scheme=http
+  # idle upstream connections kept (nginx keepalive, portico max_idle): W5 has 160 streams in
+  # flight, more than 128, which would make nginx and portico reconnect all the time
+  local keepalive=128
   mkdir -p "$dir"
   rm -f "$dir"/access.log
   PROXY_PORT=$(free_port)
@@ -291,14 +294,15 @@ start_proxy() {
       bind_opts=" ssl crt $RUN_DIR/tls/combined.pem alpn http/1.1 no-tls-tickets"
       ;;
     h2)
-      flags+=(TLS H2) scheme=https listen_opts=" ssl http2"
+      flags+=(TLS H2) scheme=https listen_opts=" ssl http2" keepalive=256
       bind_opts=" ssl crt $RUN_DIR/tls/combined.pem alpn h2,http/1.1 no-tls-tickets"
       ;;
   esac
   case $name in
     portico)
       $PY "$LIB/benchlib.py" render "$LIB/proxy-portico.yaml.in" "$dir/portico.yaml" \
-        "DIR=$RUN_DIR" "PORT=$PROXY_PORT" "BACKEND_PORT=$BACKEND_PORT" "${flags[@]+"${flags[@]}"}"
+        "DIR=$RUN_DIR" "PORT=$PROXY_PORT" "BACKEND_PORT=$BACKEND_PORT" "KEEPALIVE=$keepalive" \
+        "${flags[@]+"${flags[@]}"}"
       "$PORTICO" check -c "$dir/portico.yaml" >"$dir/check.log" 2>&1 ||
         die "portico rejects its config: $(cat "$dir/check.log")"
       start_bg 0 "$dir/stdout.log" "$dir/stderr.log" "$PORTICO" run -c "$dir/portico.yaml"
@@ -306,7 +310,7 @@ start_proxy() {
     nginx)
       $PY "$LIB/benchlib.py" render "$LIB/proxy-nginx.conf.in" "$dir/nginx.conf" \
         "DIR=$RUN_DIR" "PORT=$PROXY_PORT" "BACKEND_PORT=$BACKEND_PORT" "NOFILE=$NOFILE" \
-        "LISTEN_OPTS=$listen_opts" "${flags[@]+"${flags[@]}"}"
+        "LISTEN_OPTS=$listen_opts" "KEEPALIVE=$keepalive" "${flags[@]+"${flags[@]}"}"
       start_bg 0 "$dir/stdout.log" "$dir/stderr.log" nginx -p "$dir/" -c "$dir/nginx.conf"
       ;;
     haproxy)

@@ -336,6 +336,43 @@ def test_http1_still_served_on_the_h2_listener(env):
     assert r.status == 404
 
 
+def established_to(port):
+    """Established TCP connections to 127.0.0.1:port (from /proc/net/tcp)."""
+    n = 0
+    with open("/proc/net/tcp") as f:
+        next(f)
+        for line in f:
+            fields = line.split()
+            rem, state = fields[2], fields[3]
+            if state == "01" and int(rem.split(":")[1], 16) == port:
+                n += 1
+    return n
+
+
+def test_idle_upstream_session_is_closed_cleanly(procs, backends):
+    """After idle_timeout the upstream HTTP/2 session says goodbye and closes; the next call
+    opens a new one."""
+    port = free_port()
+    backend = backends["backend"]
+    cfg = make_config(port, {"g": {"servers": [backend.addr], "protocol": "h2",
+                                   "idle_timeout": "1s"}})
+    cfg["listeners"][0]["http2"] = True
+    portico = procs.portico(cfg)
+    ch = insecure_channel(port)
+    try:
+        stub = Stub(ch)
+        n0 = established_to(backend.port)
+        assert stub.unary(b"first", timeout=10) == b"first"
+        assert established_to(backend.port) > n0
+        wait_for(lambda: established_to(backend.port) == n0 or not portico.running(),
+                 timeout=15, msg="the idle upstream session closing")
+        assert portico.running(), "portico died closing an idle upstream session:\n%s" % (
+            portico.stderr())
+        assert stub.unary(b"second", timeout=10) == b"second"
+    finally:
+        ch.close()
+
+
 def test_reload_drains_in_flight_calls(env):
     """SIGHUP: open HTTP/2 connections get GOAWAY, a call in flight finishes, new calls work."""
     tag = "reload-%d" % time.monotonic_ns()
