@@ -111,13 +111,20 @@ class H2Conn:
         if out:
             self.sock.sendall(out)
 
-    def request(self, headers, body=None, end_stream=True):
+    def request(self, headers, body=None, end_stream=True, coalesce=False):
         """Sends HEADERS (+ body); end_stream: the request ends with them (False leaves the
-        stream open for send_data / end_stream). headers: [(name, value)] with pseudo-headers
-        first. Returns the stream id."""
+        stream open for send_data / end_stream). coalesce: HEADERS and a small body leave in
+        one write (else two). headers: [(name, value)] with pseudo-headers first. Returns the
+        stream id."""
         sid = self.conn.get_next_available_stream_id()
         self.streams[sid] = Stream(sid)
         self.conn.send_headers(sid, headers, end_stream=end_stream and body is None)
+        if coalesce and body is not None:
+            assert len(body) <= min(self.conn.local_flow_control_window(sid),
+                                    self.conn.max_outbound_frame_size)
+            self.conn.send_data(sid, body, end_stream=end_stream)
+            self.flush()
+            return sid
         self.flush()
         if body is not None:
             self.send_data(sid, body, end_stream=end_stream)

@@ -301,8 +301,8 @@ def test_many_concurrent_calls_on_one_channel(env):
 
 def test_cluster_down_is_unavailable(env):
     with H2Conn(env["port"]) as c:
-        st = c.wait_done(c.request(grpc_request_headers("/down.Svc/Call"), body=frame(b"x")),
-                         timeout=15)
+        st = c.wait_done(c.request(grpc_request_headers("/down.Svc/Call"), body=frame(b"x"),
+                                   coalesce=True), timeout=15)
         assert st.reset is None and st.status == 200, (st.headers, st.reset)
         assert st.header("content-type", "").startswith("application/grpc")
         assert grpc_status_of(st) == 14
@@ -315,13 +315,30 @@ def test_cluster_down_is_unavailable(env):
 
 def test_unrouted_method_is_unimplemented(env):
     with H2Conn(env["port"]) as c:
-        st = c.wait_done(c.request(grpc_request_headers("/no.Such/Method"), body=frame(b"")),
-                         timeout=10)
+        st = c.wait_done(c.request(grpc_request_headers("/no.Such/Method"), body=frame(b""),
+                                   coalesce=True), timeout=10)
         assert st.reset is None and st.status == 200, (st.headers, st.reset)
         assert grpc_status_of(st) == 12
     with pytest.raises(grpc.RpcError) as ei:
         env["channel"].unary_unary("/no.Such/Method")(b"x", timeout=10)
     assert ei.value.code() == grpc.StatusCode.UNIMPLEMENTED
+
+
+def test_local_error_before_the_request_body(env):
+    """The request body has not been sent yet when portico knows the answer (no route): the
+    client still gets the whole trailers-only response (RFC 9113 section 8.1), then may get
+    RST_STREAM NO_ERROR; the body sent afterwards is not an error."""
+    with H2Conn(env["port"]) as c:
+        sid = c.request(grpc_request_headers("/no.Such/Method"), end_stream=False)
+        st = c.wait_response(sid, timeout=10)
+        assert st.status == 200, "no response, stream reset %r" % st.reset
+        assert grpc_status_of(st) == 12
+        c.wait_done(sid, timeout=10)
+        assert st.ended
+        # the connection is still fine
+        st2 = c.wait_done(c.request(grpc_request_headers("/no.Such/Other"), body=frame(b""),
+                                    coalesce=True), timeout=10)
+        assert grpc_status_of(st2) == 12
 
 
 def test_backend_unimplemented_method_passes_through(env):
