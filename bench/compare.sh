@@ -8,10 +8,12 @@
 #
 # Usage: bench/compare.sh [options]
 #   --reps N              repetitions per cell (default 3; use >= 3 for real figures)
-#   --duration S          seconds per measured run, W1/W2/W3/W8 (default 10)
+#   --duration S          seconds per measured run, W1/W2/W3/W5/W8 (default 10); W4 makes
+#                         --w4-rate x S requests instead (h2load cannot time it)
 #   --warmup S            seconds of the same load before each measured run (default 1; 0 = none)
 #   --idle-conns N        connections for W7 (default 10000)
-#   --workloads LIST      comma-separated subset of W1,W2,W3,W7,W8 (default all)
+#   --w4-rate N           W4 requests per second of --duration (default 1000)
+#   --workloads LIST      comma-separated subset of W1,W2,W3,W4,W5,W7,W8 (default all)
 #   --proxies LIST        comma-separated subset of portico,nginx,haproxy (default all)
 #   --access-log          access logs on for all proxies (JSON lines to a file); default off for all
 #   --syscall-tool T      auto | perf | strace | none (default auto: perf if it works, else strace)
@@ -34,7 +36,8 @@ REPS=3
 DURATION=10
 WARMUP=1
 IDLE_CONNS=10000
-WORKLOADS=W1,W2,W3,W7,W8
+W4_RATE=1000
+WORKLOADS=W1,W2,W3,W4,W5,W7,W8
 PROXIES=portico,nginx,haproxy
 ACCESS_LOG=0
 SYSCALL_TOOL=auto
@@ -60,6 +63,7 @@ while (($#)); do
     --duration) DURATION=${2:?--duration needs a value}; shift 2 ;;
     --warmup) WARMUP=${2:?--warmup needs a value}; shift 2 ;;
     --idle-conns) IDLE_CONNS=${2:?--idle-conns needs a value}; shift 2 ;;
+    --w4-rate) W4_RATE=${2:?--w4-rate needs a value}; shift 2 ;;
     --workloads) WORKLOADS=${2:?--workloads needs a value}; shift 2 ;;
     --proxies) PROXIES=${2:?--proxies needs a value}; shift 2 ;;
     --access-log) ACCESS_LOG=1; shift ;;
@@ -77,11 +81,12 @@ is_uint "$REPS" && ((REPS >= 1)) || die "--reps must be a positive integer"
 is_uint "$DURATION" && ((DURATION >= 1)) || die "--duration must be a positive integer (seconds)"
 is_uint "$WARMUP" || die "--warmup must be a non-negative integer (seconds)"
 is_uint "$IDLE_CONNS" && ((IDLE_CONNS >= 1)) || die "--idle-conns must be a positive integer"
+is_uint "$W4_RATE" && ((W4_RATE >= 1)) || die "--w4-rate must be a positive integer"
 is_uint "$SYSCALL_DURATION" && ((SYSCALL_DURATION >= 1)) || die "--syscall-duration must be a positive integer"
 case $SYSCALL_TOOL in auto | perf | strace | none) ;; *) die "--syscall-tool must be auto, perf, strace or none" ;; esac
 IFS=, read -r -a WL <<<"$WORKLOADS"
 IFS=, read -r -a PX <<<"$PROXIES"
-for w in "${WL[@]}"; do case $w in W1 | W2 | W3 | W7 | W8) ;; *) die "unknown workload '$w' (W1,W2,W3,W7,W8)" ;; esac; done
+for w in "${WL[@]}"; do case $w in W1 | W2 | W3 | W4 | W5 | W7 | W8) ;; *) die "unknown workload '$w' (W1,W2,W3,W4,W5,W7,W8)" ;; esac; done
 for p in "${PX[@]}"; do case $p in portico | nginx | haproxy) ;; *) die "unknown proxy '$p' (portico,nginx,haproxy)" ;; esac; done
 ((${#WL[@]} > 0)) || die "no workload selected"
 ((${#PX[@]} > 0)) || die "no proxy selected"
@@ -93,7 +98,7 @@ for p in "${PX[@]}"; do case $p in portico | nginx | haproxy) ;; *) die "unknown
 ensure_packages() {
   local -A pkg_of=([nginx]=nginx-light [haproxy]=haproxy [wrk]=wrk [h2load]=nghttp2-client
     [perf]=linux-perf [strace]=strace [curl]=curl [taskset]=util-linux [setsid]=util-linux
-    [ss]=iproute2 [timeout]=coreutils)
+    [ss]=iproute2 [timeout]=coreutils [openssl]=openssl)
   local missing=() cmd
   for cmd in "${!pkg_of[@]}"; do
     PATH=$PATH:/usr/sbin:/sbin command -v "$cmd" >/dev/null 2>&1 || missing+=("${pkg_of[$cmd]}")
@@ -209,7 +214,7 @@ wait_http() {
       tail -n 20 "$RUN_DIR/$name"/*.log >&2 2>/dev/null || true
       die "$name exited during startup (logs above, in $RUN_DIR/$name)"
     }
-    if [[ $(curl -s -o /dev/null --max-time 1 -w '%{http_code}' "$url" 2>/dev/null) = 200 ]]; then
+    if [[ $(curl -sk -o /dev/null --max-time 1 -w '%{http_code}' "$url" 2>/dev/null) = 200 ]]; then
       return 0
     fi
     sleep 0.1
@@ -250,32 +255,67 @@ cmp -s "$RUN_DIR/www/small.backend" "$RUN_DIR/www/small.expected" || die "backen
 cmp -s "$RUN_DIR/www/big.backend" "$RUN_DIR/www/big.bin" || die "backend /big body differs from the file"
 say "backend nginx pid $BACKEND_PID on $BACKEND (CPU 1); run dir $RUN_DIR"
 
+# TLS for W4/W5: one self-signed ECDSA P-256 certificate for all three proxies (HAProxy wants
+# certificate and key in one file).
+mkdir -p "$RUN_DIR/tls"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj /CN=localhost \
+  -addext subjectAltName=DNS:localhost -keyout "$RUN_DIR/tls/key.pem" -out "$RUN_DIR/tls/cert.pem" \
+  >/dev/null 2>&1 || die "openssl could not make the ECDSA P-256 test certificate"
+cat "$RUN_DIR/tls/cert.pem" "$RUN_DIR/tls/key.pem" >"$RUN_DIR/tls/combined.pem"
+chmod 644 "$RUN_DIR/tls/"*.pem
+
+# mode_of W: how the proxy's listener is set up for W: plain (HTTP/1.1), tls (HTTPS, HTTP/1.1
+# only) or h2 (HTTPS with ALPN h2 and http/1.1).
+mode_of() {
+  case $1 in
+    W4) echo tls ;;
+    W5) echo h2 ;;
+    *) echo plain ;;
+  esac
+}
+
 # ------------------------------------------------------------------------------------------------
 # Proxies
 
-# start_proxy NAME: sets PROXY_PID, PROXY_PORT, PROXY_URL, PROXY_PIDS (all its processes).
+# start_proxy NAME [MODE]: sets PROXY_PID, PROXY_PORT, PROXY_URL, PROXY_PIDS (all its
+# processes). MODE (see mode_of) defaults to plain.
 start_proxy() {
-  local name=$1 dir=$RUN_DIR/$1 flags=()
+  local name=$1 mode=${2:-plain} dir=$RUN_DIR/$1 flags=() listen_opts="" bind_opts="" scheme=http
+  # idle upstream connections kept (nginx keepalive, portico max_idle): W5 has 160 streams in
+  # flight, more than 128, which would make nginx and portico reconnect all the time
+  local keepalive=128
   mkdir -p "$dir"
   rm -f "$dir"/access.log
   PROXY_PORT=$(free_port)
   ((ACCESS_LOG)) && flags+=(ACCESS_LOG)
+  case $mode in
+    tls)
+      flags+=(TLS) scheme=https listen_opts=" ssl"
+      bind_opts=" ssl crt $RUN_DIR/tls/combined.pem alpn http/1.1 no-tls-tickets"
+      ;;
+    h2)
+      flags+=(TLS H2) scheme=https listen_opts=" ssl http2" keepalive=256
+      bind_opts=" ssl crt $RUN_DIR/tls/combined.pem alpn h2,http/1.1 no-tls-tickets"
+      ;;
+  esac
   case $name in
     portico)
       $PY "$LIB/benchlib.py" render "$LIB/proxy-portico.yaml.in" "$dir/portico.yaml" \
-        "DIR=$RUN_DIR" "PORT=$PROXY_PORT" "BACKEND_PORT=$BACKEND_PORT" "${flags[@]+"${flags[@]}"}"
+        "DIR=$RUN_DIR" "PORT=$PROXY_PORT" "BACKEND_PORT=$BACKEND_PORT" "KEEPALIVE=$keepalive" \
+        "${flags[@]+"${flags[@]}"}"
       "$PORTICO" check -c "$dir/portico.yaml" >"$dir/check.log" 2>&1 ||
         die "portico rejects its config: $(cat "$dir/check.log")"
       start_bg 0 "$dir/stdout.log" "$dir/stderr.log" "$PORTICO" run -c "$dir/portico.yaml"
       ;;
     nginx)
       $PY "$LIB/benchlib.py" render "$LIB/proxy-nginx.conf.in" "$dir/nginx.conf" \
-        "DIR=$RUN_DIR" "PORT=$PROXY_PORT" "BACKEND_PORT=$BACKEND_PORT" "NOFILE=$NOFILE" "${flags[@]+"${flags[@]}"}"
+        "DIR=$RUN_DIR" "PORT=$PROXY_PORT" "BACKEND_PORT=$BACKEND_PORT" "NOFILE=$NOFILE" \
+        "LISTEN_OPTS=$listen_opts" "KEEPALIVE=$keepalive" "${flags[@]+"${flags[@]}"}"
       start_bg 0 "$dir/stdout.log" "$dir/stderr.log" nginx -p "$dir/" -c "$dir/nginx.conf"
       ;;
     haproxy)
       $PY "$LIB/benchlib.py" render "$LIB/proxy-haproxy.cfg.in" "$dir/haproxy.cfg" \
-        "PORT=$PROXY_PORT" "BACKEND_PORT=$BACKEND_PORT" "${flags[@]+"${flags[@]}"}"
+        "PORT=$PROXY_PORT" "BACKEND_PORT=$BACKEND_PORT" "BIND_OPTS=$bind_opts" "${flags[@]+"${flags[@]}"}"
       haproxy -c -q -f "$dir/haproxy.cfg" >"$dir/check.log" 2>&1 ||
         die "haproxy rejects its config: $(cat "$dir/check.log")"
       # -db: foreground, no master; with --access-log the JSON lines go to stdout = access.log
@@ -285,7 +325,7 @@ start_proxy() {
       ;;
   esac
   PROXY_PID=$BG_PID
-  PROXY_URL=http://127.0.0.1:$PROXY_PORT
+  PROXY_URL=$scheme://127.0.0.1:$PROXY_PORT
   wait_http "$name" "$PROXY_PID" "$PROXY_URL/small"
   PROXY_PIDS=$($PY "$LIB/benchlib.py" tree "$PROXY_PID")
   check_owner "$PROXY_PORT" "$PROXY_PIDS" "$name"
@@ -302,12 +342,16 @@ stop_proxy() {
   forget "$PROXY_PID"
 }
 
-verify_bytes() { # fetch /small and /big through the proxy; must equal the backend's bodies
-  local name=$1 f
+verify_bytes() { # verify_bytes NAME MODE: fetch /small and /big through the proxy; must equal
+  # the backend's bodies, over the protocol MODE wants (HTTP/2 for h2)
+  local name=$1 mode=$2 f want=1.1 opts=(--http1.1) got code
+  [[ $mode = h2 ]] && want=2 opts=(--http2)
   for f in small big; do
-    curl -s --max-time 10 -o "$RUN_DIR/$name/$f.body" -w '%{http_code}' "$PROXY_URL/$f" >"$RUN_DIR/$name/$f.code" ||
-      die "$name: fetching /$f failed"
-    [[ $(cat "$RUN_DIR/$name/$f.code") = 200 ]] || die "$name: /$f answered $(cat "$RUN_DIR/$name/$f.code"), not 200"
+    curl -sk "${opts[@]}" --max-time 10 -o "$RUN_DIR/$name/$f.body" -w '%{http_code} %{http_version}\n' "$PROXY_URL/$f" >"$RUN_DIR/$name/$f.code" ||
+      die "$name: fetching /$f ($mode) failed"
+    read -r code got <"$RUN_DIR/$name/$f.code"
+    [[ $code = 200 ]] || die "$name: /$f ($mode) answered $code, not 200"
+    [[ $got = "$want" ]] || die "$name: /$f ($mode) was served over HTTP/$got, not HTTP/$want"
     cmp -s "$RUN_DIR/$name/$f.body" "$RUN_DIR/www/$f.backend" ||
       die "$name: body of /$f differs from the backend's ($(stat -c %s "$RUN_DIR/$name/$f.body") vs $(stat -c %s "$RUN_DIR/www/$f.backend") bytes); aborting"
   done
@@ -321,15 +365,31 @@ check_access_log() { # with --access-log: the proxy must have written JSON lines
   tail -n1 "$f" >"$RUN_DIR/$name/access.sample"
 }
 
-for p in "${PX[@]}"; do
-  start_proxy "$p"
-  verify_bytes "$p"
-  stop_proxy "$p"
-  if ((ACCESS_LOG)); then
-    check_access_log "$p"
-    say "$p access log line: $(cat "$RUN_DIR/$p/access.sample")"
-  fi
-  say "$p returns the backend's bytes for /small and /big"
+no_resumption() { # TLS modes: a second handshake with the first one's session must be a full one
+  local name=$1 out
+  out=$(timeout 20 openssl s_client -connect "127.0.0.1:$PROXY_PORT" -servername localhost -reconnect \
+    </dev/null 2>/dev/null) || true
+  grep -q '^New, ' <<<"$out" || die "$name: openssl s_client could not handshake with it"
+  if grep -q '^Reused, ' <<<"$out"; then die "$name: resumed a TLS session; W4 wants full handshakes"; fi
+}
+
+MODES=()
+for w in "${WL[@]}"; do
+  m=$(mode_of "$w")
+  [[ " ${MODES[*]-} " = *" $m "* ]] || MODES+=("$m")
+done
+for m in "${MODES[@]}"; do
+  for p in "${PX[@]}"; do
+    start_proxy "$p" "$m"
+    verify_bytes "$p" "$m"
+    [[ $m = plain ]] || no_resumption "$p"
+    stop_proxy "$p"
+    if ((ACCESS_LOG)); then
+      check_access_log "$p"
+      say "$p access log line: $(cat "$RUN_DIR/$p/access.sample")"
+    fi
+    say "$p returns the backend's bytes for /small and /big ($m)"
+  done
 done
 
 # ------------------------------------------------------------------------------------------------
@@ -342,10 +402,22 @@ client_cmd() {
     W1) printf '%s\0' wrk -t1 -c64 "-d${d}s" --latency "$url/small" ;;
     W2) printf '%s\0' wrk -t1 -c16 "-d${d}s" --latency "$url/big" ;;
     W3) printf '%s\0' wrk -t1 -c16 "-d${d}s" --latency -H 'Connection: close' "$url/small" ;;
+    # h2load hangs at the end of a timed (-D) run when the server closes connections, so W4
+    # makes a number of requests: one TLS connection (full handshake) each.
+    W4) printf '%s\0' h2load --h1 -t1 -c16 -n $((W4_RATE * d)) -H 'Connection: close' "$url/small" ;;
+    W5) printf '%s\0' h2load -t1 -c16 -m10 -D "$d" "$url/small" ;;
     W8) printf '%s\0' h2load --h1 -t1 -c64 --rps=50 -D "$d" --log-file="$log" "$url/small" ;;
   esac
 }
-client_kind() { [[ $1 = W8 ]] && echo h2load || echo wrk; }
+client_kind() { case $1 in W4 | W5 | W8) echo h2load ;; *) echo wrk ;; esac; }
+
+# expect_args W: what h2load must report for W (TLS version and application protocol)
+expect_args() {
+  case $1 in
+    W4) printf '%s\n' --expect-tls TLSv1.3 --expect-alpn http/1.1 ;;
+    W5) printf '%s\n' --expect-tls TLSv1.3 --expect-alpn h2 ;;
+  esac
+}
 
 # run_client W DURATION URL OUTFILE LOGFILE [PREFIX...]: runs the client on CPU 1 with a timeout.
 run_client() {
@@ -353,7 +425,9 @@ run_client() {
   shift 5
   local cmd
   mapfile -d '' -t cmd < <(client_cmd "$w" "$d" "$url" "$log")
-  if ! timeout -k 5 $((d + 60)) "$@" taskset -c 1 "${cmd[@]}" >"$out" 2>&1; then
+  local limit=$((d + 60))
+  [[ $w = W4 ]] && limit=$((3 * d + 60)) # a request count, not a duration
+  if ! timeout -k 5 "$limit" "$@" taskset -c 1 "${cmd[@]}" >"$out" 2>&1; then
     cat "$out" >&2
     die "$w client failed: ${cmd[*]}"
   fi
@@ -379,7 +453,7 @@ measure_load() { # measure_load W PROXY REP
   local w=$1 p=$2 rep=$3 cpu0 cpu1 pids_after out log lines0 rec
   out=$RUN_DIR/$w-$p-$rep.out
   log=$RUN_DIR/$w-$p-$rep.h2load.log
-  start_proxy "$p"
+  start_proxy "$p" "$(mode_of "$w")"
   warmup "$w" "$PROXY_URL"
   lines0=$(access_log_lines "$p")
   cpu0=$($PY "$LIB/benchlib.py" cpu "$PROXY_PIDS")
@@ -389,13 +463,14 @@ measure_load() { # measure_load W PROXY REP
   [[ $pids_after = "$PROXY_PIDS" ]] || die "$p: its processes changed during $w ($PROXY_PIDS -> $pids_after)"
   stop_proxy "$p" # before counting log lines: a proxy may buffer its log until it stops
   local extra=()
-  ((ACCESS_LOG)) && extra=(--access-log-lines $(($(access_log_lines "$p") - lines0)))
+  mapfile -t extra < <(expect_args "$w")
+  ((ACCESS_LOG)) && extra+=(--access-log-lines $(($(access_log_lines "$p") - lines0)))
   rec=$($PY "$LIB/benchlib.py" record --kind load --workload "$w" --proxy "$p" --rep "$rep" \
     --client "$(client_kind "$w")" --client-out "$out" --h2load-log "$log" --cpu0 "$cpu0" --cpu1 "$cpu1" \
     "${extra[@]+"${extra[@]}"}")
   echo "$rec" >>"$RECORDS"
   rm -f "$log" "$RUN_DIR/$p/access.log"
-  $PY -c 'import json,sys; r=json.loads(sys.argv[1]); l=r.get("latency_us",{}); print("%-3s rep %s %-8s %7.2f us/req (user %.2f sys %.2f)  %8.0f req/s  p99 %s us  errors %d" % (r["workload"], r["rep"], r["proxy"], r["cpu_us_per_req"], r["cpu_user_us_per_req"], r["cpu_sys_us_per_req"], r.get("rps") or 0, int(l["p99"]) if "p99" in l else "-", r.get("non2xx",0)+r.get("socket_errors",0)+r.get("failed",0)))' "$rec" >&2
+  $PY -c 'import json,sys; r=json.loads(sys.argv[1]); l=r.get("latency_us",{}); print("%-3s rep %s %-8s %7.2f us/req (user %.2f sys %.2f)  %8.0f req/s  p99 %s us  errors %d%s" % (r["workload"], r["rep"], r["proxy"], r["cpu_us_per_req"], r["cpu_user_us_per_req"], r["cpu_sys_us_per_req"], r.get("rps") or 0, int(l["p99"]) if "p99" in l else "-", r.get("non2xx",0)+r.get("socket_errors",0)+r.get("failed",0), ("  %s %s" % (r["tls_protocol"], r.get("application_protocol"))) if "tls_protocol" in r else ""))' "$rec" >&2
 }
 
 measure_syscalls() { # measure_syscalls W PROXY
@@ -403,7 +478,7 @@ measure_syscalls() { # measure_syscalls W PROXY
   out=$RUN_DIR/$w-$p-sys.out
   log=$RUN_DIR/$w-$p-sys.h2load.log
   sout=$RUN_DIR/$w-$p-sys.counts
-  start_proxy "$p"
+  start_proxy "$p" "$(mode_of "$w")"
   warmup "$w" "$PROXY_URL"
   if [[ $SYSCALL_TOOL = perf ]]; then
     # perf counts the proxy's processes (all threads) exactly while the client runs.
@@ -488,7 +563,7 @@ done
 
 META=$RUN_DIR/meta.json
 START_DATE=$START_DATE LOAD_BEFORE=$LOAD_BEFORE LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg) \
-  REPS=$REPS DURATION=$DURATION WARMUP=$WARMUP IDLE_CONNS=$IDLE_CONNS ACCESS_LOG=$ACCESS_LOG \
+  REPS=$REPS DURATION=$DURATION WARMUP=$WARMUP IDLE_CONNS=$IDLE_CONNS ACCESS_LOG=$ACCESS_LOG W4_RATE=$W4_RATE \
   SYSCALL_TOOL=$SYSCALL_TOOL SYSCALL_DURATION=$SYSCALL_DURATION RUN_DIR=$RUN_DIR NOFILE=$NOFILE \
   V_PORTICO="$( [[ -x $PORTICO ]] && "$PORTICO" --version 2>&1 | head -n1 || echo n/a)" V_NGINX="$(nginx -v 2>&1 | head -n1)" \
   V_HAPROXY="$(haproxy -v 2>&1 | head -n1)" V_WRK="$(wrk -v 2>&1 | head -n1)" \
@@ -510,6 +585,7 @@ for name, rel in [("backend", "backend/nginx.conf"), ("portico", "portico/portic
 meta = {
     "date": e["START_DATE"], "duration": int(e["DURATION"]), "reps": int(e["REPS"]),
     "warmup": int(e["WARMUP"]), "idle_conns": int(e["IDLE_CONNS"]), "access_log": e["ACCESS_LOG"] == "1",
+    "w4_requests": int(e["W4_RATE"]) * int(e["DURATION"]),
     "syscall_tool": e["SYSCALL_TOOL"], "syscall_duration": int(e["SYSCALL_DURATION"]),
     "nofile": int(e["NOFILE"]), "loadavg_before": e["LOAD_BEFORE"], "loadavg_after": e["LOAD_AFTER"],
     "versions": {"portico": e["V_PORTICO"], "nginx": e["V_NGINX"], "haproxy": e["V_HAPROXY"],

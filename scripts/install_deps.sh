@@ -8,7 +8,7 @@ PKGS=(
   libssl-dev openssl libnghttp2-dev libre2-dev libmaxminddb-dev zlib1g-dev libbrotli-dev
   libzstd-dev liburing-dev brotli zstd
   curl wrk nginx-light haproxy nghttp2-client
-  python3 python3-pytest python3-h2 python3-websockets
+  python3 python3-pytest python3-h2 python3-websockets python3-grpcio
   procps iproute2 strace
 )
 missing=()

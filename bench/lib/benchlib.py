@@ -206,6 +206,19 @@ def parse_h2load(text, log_file):
     m = re.search(r"status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx", text)
     r["non2xx"] = sum(int(x) for x in m.groups()[1:]) if m else 0
     r["socket_errors"] = 0
+    m = re.search(r"^TLS Protocol: (\S+)", text, re.M)
+    if m:
+        r["tls_protocol"] = m.group(1)
+    m = re.search(r"^Application protocol: (\S+)", text, re.M)
+    if m:
+        r["application_protocol"] = m.group(1)
+    if not log_file or not os.path.exists(log_file):
+        # runs without --log-file (W4, W5): h2load's mean time per request only
+        m = re.search(r"time for request:\s+\S+\s+\S+\s+(\S+)", text)
+        s = to_seconds(m.group(1)) if m else None
+        if s is not None:
+            r["latency_us"] = {"mean": s * 1e6}
+        return r
     lats = []
     bad = 0
     with open(log_file) as f:
@@ -295,6 +308,8 @@ def cmd_record(argv):
     ap.add_argument("--conns", type=int)
     ap.add_argument("--established", type=int)
     ap.add_argument("--access-log-lines", type=int)
+    ap.add_argument("--expect-tls", help="h2load must report this TLS protocol (e.g. TLSv1.3)")
+    ap.add_argument("--expect-alpn", help="h2load must report this application protocol")
     a = ap.parse_args(argv)
     rec = {"kind": a.kind, "workload": a.workload, "proxy": a.proxy, "rep": a.rep,
            "time": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
@@ -306,6 +321,11 @@ def cmd_record(argv):
         rec.update(parse_wrk(text) if a.client == "wrk" else parse_h2load(text, a.h2load_log))
         if rec["requests"] <= 0:
             die(f"{a.workload}/{a.proxy}: no request completed")
+        if a.expect_tls and rec.get("tls_protocol") != a.expect_tls:
+            die(f"{a.workload}/{a.proxy}: TLS protocol {rec.get('tls_protocol')}, expected {a.expect_tls}")
+        if a.expect_alpn and rec.get("application_protocol") != a.expect_alpn:
+            die(f"{a.workload}/{a.proxy}: application protocol {rec.get('application_protocol')}, "
+                f"expected {a.expect_alpn}")
     if a.kind == "load":
         u0, s0 = map(int, a.cpu0.split())
         u1, s1 = map(int, a.cpu1.split())
@@ -338,6 +358,8 @@ WORKLOAD_NAMES = {
     "W1": "small GET keep-alive (wrk -c64)",
     "W2": "100 KB keep-alive (wrk -c16)",
     "W3": "new connection per request (wrk -c16, Connection: close)",
+    "W4": "TLS 1.3 full handshake per request, ECDSA P-256 (h2load --h1 -c16, Connection: close)",
+    "W5": "HTTP/2 over TLS, 16 connections x 10 streams (h2load -c16 -m10)",
     "W7": "idle keep-alive connections, bytes/conn (PSS delta)",
     "W8": "fixed rate 3200 req/s (h2load --rps 50 -c64), latency",
 }
@@ -493,6 +515,11 @@ def cmd_report(records_path, out_json, meta_path=None):
         targets["W2 cpu <= 0.8 x best peer"] = cpu_target("W2", 0.8, "best")
     if "W3" in workloads:
         targets["W3 cpu <= best peer"] = cpu_target("W3", 1.0, "best")
+    if "W4" in workloads:
+        pc, n = get("W4", "portico", "cpu_us_per_req"), get("W4", "nginx", "cpu_us_per_req")
+        targets["W4 cpu <= nginx"] = None if pc is None or n is None else pc <= n
+    if "W5" in workloads:
+        targets["W5 cpu <= 0.8 x best peer"] = cpu_target("W5", 0.8, "best")
     if "W7" in workloads:
         b = get("W7", "portico", "bytes_per_conn")
         targets["W7 <= 1 KB (1024 B) per idle connection"] = None if b is None else b <= 1024
@@ -506,6 +533,7 @@ def cmd_report(records_path, out_json, meta_path=None):
         "W1": ["W1 cpu <= 0.8 x nginx and <= 0.8 x haproxy", "W1 data syscalls/req <= 4",
                "W1 epoll_ctl+getsockopt+clock_gettime/req = 0 (< 0.01)"],
         "W2": ["W2 cpu <= 0.8 x best peer"], "W3": ["W3 cpu <= best peer"],
+        "W4": ["W4 cpu <= nginx"], "W5": ["W5 cpu <= 0.8 x best peer"],
         "W7": ["W7 <= 1 KB (1024 B) per idle connection"], "W8": ["W8 p99 <= best peer"],
     }
 

@@ -14,8 +14,9 @@ class WsEchoServer:
     """websockets echo server on its own event loop thread. Greets each client, echoes every
     message, and records the handshake path and headers."""
 
-    def __init__(self):
+    def __init__(self, max_size=4 * 1024 * 1024):
         self.port = free_port()
+        self.max_size = max_size
         self.handshakes = []
         self.closed_codes = []
         self.loop = asyncio.new_event_loop()
@@ -43,7 +44,7 @@ class WsEchoServer:
         async def main():
             self.stop_fut = self.loop.create_future()
             async with websockets.serve(self._handler, "127.0.0.1", self.port,
-                                        max_size=4 * 1024 * 1024):
+                                        max_size=self.max_size):
                 self.ready.set()
                 await self.stop_fut
 
