@@ -775,7 +775,7 @@ void DownstreamConnection::respondError(uint16_t status, std::string_view extra,
   if (direct) {
     writeLocalResponse(status, !keep, method_ == http::Method::Head, cfg.server_header,
                        direct->content_type, direct->body, w, extra);
-  } else if (in_exchange && status >= 400 && grpc::isGrpcRequest(heads_->req)) {
+  } else if (in_exchange && status >= 400 && grpc_) {
     // gRPC clients read errors from grpc-status: a trailers-only response (HTTP/2: a single
     // HEADERS frame ending the stream).
     std::string fields = grpc::errorFields(status);

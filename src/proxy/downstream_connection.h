@@ -202,6 +202,7 @@ class DownstreamConnection final : public event::IoHandler,
   bool dechunk_ = false;
   bool retry_ok_ = false;
   bool websocket_ = false;
+  bool grpc_ = false;  // the request is gRPC: local errors are answered as grpc-status
   bool response_timer_armed_ = false;
   bool splice_ = false;         // this response's body goes through pipe_ (see spliceBody)
   bool compress_done_ = false;  // the encoder's last chunk and the final 0 chunk are queued

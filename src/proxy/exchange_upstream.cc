@@ -69,6 +69,8 @@ void DownstreamConnection::startExchange() {
   version_minor_ = heads_->req.version_minor;
   keep_alive_ = heads_->req.keepAlive() && !worker_.draining();
   resp_head_done_ = resp_started_ = sent_100_ = dechunk_ = websocket_ = false;
+  // Decided now: the head's bytes may be overwritten once the body is read.
+  grpc_ = grpc::isGrpcRequest(heads_->req);
   upstream_reusable_ = false;
   status_ = 0;
   resp_head_bytes_ = 0;

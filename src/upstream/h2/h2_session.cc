@@ -319,7 +319,7 @@ void H2Session::onTimer(void* self) {
   if (s->streams_.empty()) {  // idle: say goodbye
     s->codec_->shutdown();
     s->goaway_ = true;
-    s->drive();
+    s->drive();  // may end the session itself
     s->close();
   }
 }
@@ -339,6 +339,8 @@ void H2Session::fail(const char* why) {
 }
 
 void H2Session::close() {
+  if (deleted_) return;  // fail() and the idle timer may both get here
+  deleted_ = true;
   closed_ = true;
   timer_.cancel();
   if (pool_ && pool_->h2_session == this) pool_->h2_session = nullptr;

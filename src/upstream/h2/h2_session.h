@@ -92,6 +92,7 @@ class H2Session final : public event::IoHandler,
   bool redo_ = false;
   bool flush_deferred_ = false;
   bool closed_ = false;
+  bool deleted_ = false;  // close() ran (deleteLater queued)
 };
 
 }  // namespace portico::upstream
