@@ -927,6 +927,7 @@ http {
       proxy_request_buffering off;
       proxy_buffering off;
       proxy_set_header Host $http_host;
+      proxy_set_header X-Upstream-Protocol $server_protocol;
     }
   }
 }
