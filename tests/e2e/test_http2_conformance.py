@@ -77,6 +77,25 @@ def test_settings_from_config(procs):
         assert st.body and b'"body_length": 20000' in st.body
 
 
+@portico_only()
+def test_max_header_list_size_from_config_enforced(procs):
+    b = procs.echo("b")
+    port = free_port()
+    procs.portico(h2_config(port, {"web": [b.addr]}, http2={"max_header_list_size": 4096}))
+    with H2Conn(port).handshake() as c:
+        assert c.server_settings.get(MAX_HEADER_LIST_SIZE) == 4096
+        assert c.request("GET", "/small", headers=[("x-a", "a" * 3000)]).status == 200
+        for end_stream in (True, False):
+            sid = c.new_stream_id()
+            c.send(headers_frame(sid, raw_block(request_headers(
+                "POST", "/too-big", extra=[("x-a", "a" * 6000)])), end_stream=end_stream))
+            st = c.wait_stream(sid)
+            # docs/http2.md: 431 when the request ended with its head, else RST_STREAM.
+            assert st.status == 431 or st.reset is not None, st
+        expect_alive(c)
+    assert [e["target"] for e in b.entries(0)] == ["/small", "/"]
+
+
 def test_first_frame_must_be_settings(env):
     c = H2Conn(env.port, preface=False)
     with c:
