@@ -319,7 +319,8 @@ class H2Conn:
         self.settings_acked = 0      # SETTINGS ACKs received
         self.pings = []              # PING ACK payloads received
         self.goaways = []
-        self.closed = False          # EOF or reset seen
+        self.closed = False          # EOF or reset seen by a read
+        self.send_failed = False     # a send found the connection closed
         self.next_id = 1
         self.conn_send_window = DEFAULT_WINDOW
         self.peer_initial_window = DEFAULT_WINDOW
@@ -353,7 +354,9 @@ class H2Conn:
         try:
             self.sock.sendall(data)
         except (BrokenPipeError, ConnectionResetError, ssl.SSLError) as e:
-            self.closed = True
+            # The peer closed; what it sent before (a GOAWAY) may still be unread, so
+            # self.closed is only set when a read sees the end.
+            self.send_failed = True
             raise ConnectionGone("send failed: %r" % e)
 
     def new_stream_id(self):
@@ -518,12 +521,12 @@ class H2Conn:
                         st.send_window += delta
                 if MAX_FRAME_SIZE in s:
                     self.peer_max_frame = s[MAX_FRAME_SIZE]
-                if self.auto_ack and not self.closed:
+                if self.auto_ack and not self.closed and not self.send_failed:
                     self._quiet_send(settings(ack=True))
         elif f.type == PING:
             if f.has(ACK):
                 self.pings.append(f.payload)
-            elif self.auto_ack and not self.closed:
+            elif self.auto_ack and not self.closed and not self.send_failed:
                 self._quiet_send(ping(f.payload, ack=True))
         elif f.type == GOAWAY:
             self.goaways.append(f)
@@ -543,7 +546,8 @@ class H2Conn:
             st.data_frames += 1
             if f.has(END_STREAM):
                 st.ended = True
-            if self.auto_window and len(f.payload) and not self.closed:
+            if self.auto_window and len(f.payload) and not self.closed \
+                    and not self.send_failed:
                 upd = window_update(0, len(f.payload))
                 if not f.has(END_STREAM):
                     upd += window_update(f.stream_id, len(f.payload))
@@ -580,7 +584,7 @@ class H2Conn:
         try:
             self.sock.sendall(data)
         except (OSError, ssl.SSLError):
-            pass
+            self.send_failed = True
 
     def pump(self, cond, timeout=10.0, what="condition"):
         """Reads frames until cond() is true; returns its value. Raises on timeout or when the

@@ -394,22 +394,33 @@ def test_sigterm_sends_goaway_and_finishes_streams(procs):
     assert p.wait_exit(20) == 0
 
 
-def test_reload_sends_goaway_and_finishes_streams(procs):
-    b = procs.echo("b")
+def test_reload_finishes_streams_and_applies_new_config(procs):
+    """SIGHUP with a changed route: the in-flight stream finishes on the old backend; after
+    it, an existing HTTP/2 connection either gets GOAWAY (docs: graceful drain) or keeps
+    serving, with the new configuration, and a new connection uses the new configuration."""
+    old, new = procs.echo("old"), procs.echo("new")
     port = free_port()
-    cfg = h2_config(port, {"web": [b.addr]})
+    cfg = h2_config(port, {"web": [old.addr]})
     p = procs.portico(cfg)
     with H2Conn(port).handshake() as c:
         sid = c.start_request("GET", "/slow?ms=1500")
-        wait_for(lambda: b.stats()["heads"] >= 1, 10, msg="the request at the backend")
-        p.reload(cfg)
-        g = c.wait_goaway(15)
-        assert g.error_code == NO_ERROR, g
+        wait_for(lambda: old.stats()["heads"] >= 1, 10, msg="the request at the backend")
+        mark = p.log_size()
+        p.reload(h2_config(port, {"web": [new.addr]}))
+        wait_for(lambda: "reload" in p.log_since(mark).lower(), 10, msg="the reload in the log")
         st = c.wait_stream(sid, 20)
         assert st.status == 200 and st.ended, st
-    # New connections are served by the new configuration.
+        assert json.loads(st.body)["backend"] == "old"
+        for g in c.goaways:
+            assert g.error_code == NO_ERROR and g.last_stream_id >= sid, g
+        if not c.goaways and not c.closed:
+            st = c.request("GET", "/same-connection")
+            assert st.status == 200, st
+            assert json.loads(st.body)["backend"] == "new", \
+                "an HTTP/2 connection kept using the old configuration after a reload"
     with H2Conn(port).handshake() as c:
-        assert c.request("GET", "/after-reload").status == 200
+        st = c.request("GET", "/after-reload")
+        assert st.status == 200 and json.loads(st.body)["backend"] == "new"
 
 
 # ---------------------------------------------------------------------------------------------
