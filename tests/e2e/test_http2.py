@@ -322,11 +322,11 @@ def test_h2load_h2c_and_tls(env):
 # openssl s_client: ALPN and session resumption
 
 
-def s_client(port, *args, wait_file=None, timeout=15):
+def s_client(port, *args, wait_file=None, timeout=15, sni="site.test"):
     """Runs openssl s_client; with wait_file, keeps stdin open until that file is written
     (a TLS 1.3 session ticket arrives after the handshake)."""
     p = subprocess.Popen(["openssl", "s_client", "-connect", "127.0.0.1:%d" % port,
-                          "-servername", "site.test"] + list(args),
+                          "-servername", sni] + list(args),
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         if wait_file is not None:
@@ -353,6 +353,14 @@ def test_openssl_alpn_selection(env):
     assert "ALPN protocol" not in out, "an unknown protocol was accepted: " + out[-800:]
 
 
+def test_openssl_sni_selects_certificate_with_h2(env):
+    rc, out = s_client(env.tport, "-alpn", "h2", sni="api.example.test")
+    assert re.search(r"subject=CN ?= ?wildcard\.example\.test", out), out[-1500:]
+    assert "ALPN protocol: h2" in out
+    rc, out = s_client(env.tport, "-alpn", "h2", sni="site.test")
+    assert re.search(r"subject=CN ?= ?site\.test", out), out[-1500:]
+
+
 @pytest.mark.parametrize("version", ["-tls1_2", "-tls1_3"])
 def test_openssl_session_resumption_reports_reused(env, tmp_path, version):
     sess = str(tmp_path / "sess.pem")
@@ -370,6 +378,63 @@ def test_python_h2_over_tls(env):
         st = c.request("GET", "/py-tls", authority="site.test", scheme="https")
         assert st.status == 200
         assert hdrs(json.loads(st.body))["x-forwarded-proto"] == "https"
+
+
+# ---------------------------------------------------------------------------------------------
+# WebSocket over HTTP/2 (RFC 8441 extended CONNECT)
+
+
+def ws_frame(payload, opcode=0x1):
+    """A masked client WebSocket frame (payloads under 126 bytes)."""
+    mask = os.urandom(4)
+    masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    return bytes([0x80 | opcode, 0x80 | len(payload)]) + mask + masked
+
+
+def ws_messages(data):
+    """Unmasked server frames (payloads under 126 bytes) -> [(opcode, payload)]."""
+    out, i = [], 0
+    while i + 2 <= len(data):
+        n = data[i + 1] & 0x7f
+        if i + 2 + n > len(data):
+            break
+        out.append((data[i] & 0x0f, bytes(data[i + 2:i + 2 + n])))
+        i += 2 + n
+    return out
+
+
+def test_websocket_over_h2_extended_connect(procs):
+    from test_websocket import WsEchoServer
+    srv = WsEchoServer()
+    try:
+        port = free_port()
+        procs.portico(h2_config(port, {"ws": ["127.0.0.1:%d" % srv.port]}))
+        with H2Conn(port).handshake() as c:
+            assert c.server_settings.get(8) == 1, "SETTINGS_ENABLE_CONNECT_PROTOCOL missing"
+            sid = c.new_stream_id()
+            c.send_headers(sid, [(":method", "CONNECT"), (":protocol", "websocket"),
+                                 (":scheme", "http"), (":path", "/chat?h2=1"),
+                                 (":authority", "example.com"),
+                                 ("sec-websocket-version", "13")], end_stream=False)
+            st = c.stream(sid)
+            c.pump(lambda: st.headers is not None or st.done, 10, "the CONNECT response")
+            assert st.status == 200, st
+            c.pump(lambda: ws_messages(st.data), 10, "the server greeting")
+            assert ws_messages(st.data)[0] == (1, b"hello from server")
+            for i in range(3):
+                n = len(ws_messages(st.data))
+                c.send_data(sid, ws_frame(b"over h2 %d" % i))
+                c.pump(lambda: len(ws_messages(st.data)) > n, 10, "the echo")
+                assert ws_messages(st.data)[-1] == (1, b"over h2 %d" % i)
+            c.send_data(sid, ws_frame(b"\x03\xe8bye", opcode=0x8), end_stream=True)
+            c.pump(lambda: st.done, 10, "the tunnel to close")
+        path, headers = srv.handshakes[0]
+        assert path == "/chat?h2=1"
+        hd = {k.lower(): v for k, v in headers}
+        assert hd["upgrade"].lower() == "websocket"
+        wait_for(lambda: srv.closed_codes == [1000], 10, msg="the server seeing close 1000")
+    finally:
+        srv.stop()
 
 
 # ---------------------------------------------------------------------------------------------
