@@ -11,16 +11,16 @@ import struct
 import pytest
 
 from e2elib import expected_pattern, free_port, marker, sha256, wait_for
-from h2util import (ACK, CANCEL, COMPRESSION_ERROR, DATA, ENABLE_CONNECT_PROTOCOL,
-                    ENABLE_PUSH, END_HEADERS, END_STREAM, FLOW_CONTROL_ERROR, FRAME_SIZE_ERROR,
-                    GOAWAY, HEADERS, INITIAL_WINDOW_SIZE, MAX_CONCURRENT_STREAMS, MAX_FRAME_SIZE,
-                    MAX_HEADER_LIST_SIZE, MAX_WINDOW, NO_ERROR, NO_RFC7540_PRIORITIES, PING,
-                    PREFACE, PROTOCOL_ERROR, REFUSED_STREAM, RST_STREAM, SETTINGS, STREAM_CLOSED,
-                    WINDOW_UPDATE, H2Conn, continuation, data_frame, err_name, expect_alive,
-                    expect_conn_error, expect_stream_error, frame, goaway, h2_config,
-                    h2lib_request, headers_frame, hpack_indexed, hpack_int, hpack_literal, ping,
-                    priority, portico_only, raw_block, request_headers, rst_stream, settings,
-                    start_h2_server, window_update)
+from h2util import (ACK, CANCEL, COMPRESSION_ERROR, DATA, ENABLE_CONNECT_PROTOCOL, ENABLE_PUSH,
+                    END_HEADERS, END_STREAM, FLOW_CONTROL_ERROR, FRAME_SIZE_ERROR, GOAWAY,
+                    HEADERS, HEADER_TABLE_SIZE, INITIAL_WINDOW_SIZE, MAX_CONCURRENT_STREAMS,
+                    MAX_FRAME_SIZE, MAX_HEADER_LIST_SIZE, MAX_WINDOW, NO_ERROR,
+                    NO_RFC7540_PRIORITIES, PING, PREFACE, PROTOCOL_ERROR, REFUSED_STREAM,
+                    RST_STREAM, SETTINGS, STREAM_CLOSED, WINDOW_UPDATE, H2Conn, continuation,
+                    data_frame, err_name, expect_alive, expect_conn_error, expect_stream_error,
+                    frame, goaway, h2_config, h2lib_request, headers_frame, hpack_indexed,
+                    hpack_int, hpack_literal, ping, portico_only, priority, raw_block,
+                    request_headers, rst_stream, settings, start_h2_server, window_update)
 
 
 @pytest.fixture(scope="module")
@@ -529,6 +529,18 @@ def test_hpack_dynamic_table_and_huffman(env):
             seen = dict((k.lower(), v) for k, v in __import__("json").loads(st.body)["headers"])
             assert seen["x-repeat"] == "value-" + "r" * 50
             assert seen["cookie"] == "a=1; b=2", "cookie crumbs not joined: %r" % seen
+
+
+def test_client_header_table_size_zero_is_respected(env):
+    """SETTINGS_HEADER_TABLE_SIZE=0 from the client: the server's encoder must not use its
+    dynamic table for the responses (RFC 7541 §4.2, a table size update to 0 first)."""
+    with conn(env, settings_={HEADER_TABLE_SIZE: 0}) as c:
+        c.decoder.max_allowed_table_size = 0  # hpack raises if the server indexes anything
+        for i in range(3):
+            st = c.request("GET", "/no-table/%d?rh=X-Same:value-repeated" % i)
+            assert st.status == 200 and st.header("x-same") == "value-repeated", st
+        assert c.decoder.header_table_size == 0
+        assert not [f for f in c.frames if f.type == 5], "PUSH_PROMISE sent"
 
 
 def test_hpack_state_survives_a_malformed_request(env):
