@@ -1006,7 +1006,7 @@ void Loader::loadListenerHttp2(const MapReader& m, Listener& l) const {
       if (auto x = hm.get("initial_window_size"))
         h.initial_window_size = static_cast<uint32_t>(unsignedValue(*x, 1, 2147483647));
       if (auto x = hm.get("max_header_list_size"))
-        h.max_header_list_size = static_cast<uint32_t>(unsignedValue(*x, 1024, 16777216));
+        h.max_header_list_size = static_cast<uint32_t>(unsignedValue(*x, 1024, 65536));
       if (auto x = hm.get("max_frame_size"))
         h.max_frame_size = static_cast<uint32_t>(unsignedValue(*x, 16384, 16777215));
       if (auto x = hm.get("zero_window_timeout"))

@@ -352,7 +352,7 @@ void DownstreamConnection::stepHead() {
   const config::Config& cfg = *worker_.current()->snapshot->config;
   if (!in_.empty()) {
     if (timer_kind_ == TimerKind::Idle) armTimer(TimerKind::Header, cfg.timeouts.client_header_ms);
-    bool oversized = in_.size() > cfg.limits.max_header_bytes;
+    bool oversized = in_.size() > cfg.limits.max_header_bytes && !io_.isVirtual();
     bool partial = false;
     if (in_.data()[0] == 'P' && h2cPreface(partial)) {
       handoffH2();
@@ -363,6 +363,9 @@ void DownstreamConnection::stepHead() {
       if (!heads_) heads_ = worker_.acquireHeads();
       http1::Limits limits{cfg.limits.max_request_line, cfg.limits.max_header_bytes,
                            cfg.limits.max_header_count};
+      // An HTTP/2 stream's head was bounded by the listener's max_header_list_size (at most
+      // 64 KiB) already: its HTTP/1.1 form (always smaller) must not meet a second, smaller limit.
+      if (io_.isVirtual()) limits.max_request_line = limits.max_header_bytes = 65536;
       http1::ParseResult r = http1::parseRequestHead(in_.view(), limits, heads_->req);
       if (r.state == ParseState::Done) {
         startExchange();

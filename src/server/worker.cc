@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -49,6 +50,10 @@ Worker::Worker(unsigned id, std::shared_ptr<const proxy::Snapshot> snap,
       init_snap_(std::move(snap)),
       init_socks_(std::move(socks)),
       init_log_fd_(access_log_fd) {
+  // Request ids, load balancing and jitter must differ from process to process.
+  uint64_t seed = 0;
+  if (getrandom(&seed, sizeof seed, 0) == static_cast<ssize_t>(sizeof seed) && seed != 0)
+    rng_ = seed;
   log_timer_.setCallback(
       [](void* self) {
         auto* w = static_cast<Worker*>(self);

@@ -92,3 +92,16 @@ def test_request_id_can_be_configured_or_off(procs):
         assert r.header("X-Request-ID") is None
         up = upstream_headers(r)
         assert "x-request-id" not in up and "traceparent" not in up
+
+
+def test_ids_differ_between_processes(procs):
+    """Regression: the generator was not seeded per process, so two portico processes handed
+    out the same sequence of request ids and trace ids."""
+    b = procs.echo("b")
+    first = []
+    for _ in range(2):
+        port = free_port()
+        procs.portico(make_config(port, {"web": [b.addr]}, workers=1))
+        with HttpConn(port) as c:
+            first.append(c.request("GET", "/", "a.test").header("X-Request-ID"))
+    assert first[0] and first[1] and first[0] != first[1], first

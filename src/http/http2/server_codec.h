@@ -51,6 +51,9 @@ class Http2ServerCodec final : public SessionBase {
   void startGracefulShutdown();
   // Sends the final GOAWAY(last processed stream id) now (e.g. after a drain timeout).
   void finishGracefulShutdown();
+  // Re-evaluates which streams wait on a closed flow-control window (for
+  // longestZeroWindowStall(); body bytes submitted while no frame was written may be stalled).
+  void checkStalls() { refreshStalls(); }
 
  private:
   friend struct ServerSessionCallbacks;  // nghttp2 C callbacks (server_session_callbacks.cc)
@@ -60,6 +63,7 @@ class Http2ServerCodec final : public SessionBase {
   bool takeResetToken();
 
   ServerCallbacks& cb_;
+  int32_t max_client_stream_ = 0;  // highest stream id a client HEADERS frame named
   uint32_t consecutive_empty_ = 0;
   double reset_tokens_ = 0;
   uint64_t reset_refill_ms_ = 0;

@@ -22,6 +22,7 @@ std::string_view sv(const uint8_t* p, size_t n) {
 }  // namespace
 
 void ServerSessionCallbacks::install(nghttp2_session_callbacks* cbs) {
+  nghttp2_session_callbacks_set_on_begin_frame_callback(cbs, &beginFrame);
   nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, &beginHeaders);
   nghttp2_session_callbacks_set_on_header_callback(cbs, &header);
   nghttp2_session_callbacks_set_on_invalid_header_callback(cbs, &invalidHeader);
@@ -29,6 +30,26 @@ void ServerSessionCallbacks::install(nghttp2_session_callbacks* cbs) {
   nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, &dataChunk);
   nghttp2_session_callbacks_set_on_stream_close_callback(cbs, &streamClose);
   nghttp2_session_callbacks_set_on_invalid_frame_recv_callback(cbs, &invalidFrame);
+}
+
+int ServerSessionCallbacks::beginFrame(nghttp2_session* session, const nghttp2_frame_hd* hd,
+                                       void* user_data) {
+  Http2ServerCodec& c = codecOf(user_data);
+  // Rules nghttp2 leaves to the application (it ignores such frames).
+  if (hd->type == NGHTTP2_PRIORITY && hd->stream_id == 0) {
+    c.fail(NGHTTP2_PROTOCOL_ERROR, "PRIORITY on stream 0");  // RFC 9113 §6.3
+    return NGHTTP2_ERR_CALLBACK_FAILURE;
+  }
+  if (hd->type == NGHTTP2_HEADERS && (hd->stream_id & 1) != 0 &&
+      hd->stream_id <= c.max_client_stream_ &&
+      !nghttp2_session_find_stream(session, hd->stream_id)) {
+    // §5.1.1: a new stream's id must exceed every id the client used before.
+    c.fail(NGHTTP2_PROTOCOL_ERROR, "stream id not increasing");
+    return NGHTTP2_ERR_CALLBACK_FAILURE;
+  }
+  if (hd->type == NGHTTP2_HEADERS && hd->stream_id > c.max_client_stream_)
+    c.max_client_stream_ = hd->stream_id;
+  return 0;
 }
 
 int ServerSessionCallbacks::beginHeaders(nghttp2_session* session, const nghttp2_frame* frame,

@@ -12,6 +12,7 @@ namespace portico::http2 {
 struct ServerSessionCallbacks {
   // Fills `cbs` with every callback the server codec uses.
   static void install(nghttp2_session_callbacks* cbs);
+  static int beginFrame(nghttp2_session*, const nghttp2_frame_hd* hd, void* user_data);
   static int beginHeaders(nghttp2_session*, const nghttp2_frame* frame, void* user_data);
   static int header(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name,
                     size_t namelen, const uint8_t* value, size_t valuelen, uint8_t flags,

@@ -278,6 +278,7 @@ void H2Connection::onTimer(void* self) {
     c->drain_started_ms_ = c->worker_.loop().nowMs();
   } else {
     uint64_t stalled_ms = 0;
+    c->codec_->checkStalls();
     int32_t id = c->codec_->longestZeroWindowStall(stalled_ms);
     if (id && stalled_ms >= c->zero_window_ms_) {
       log::debug("{}: HTTP/2 stream {} stalled on a zero window for {} ms: reset",
