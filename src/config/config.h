@@ -89,6 +89,14 @@ struct Compression {
   int level = -1;  // codec level; -1 = each codec's default (gzip 5, br 4, zstd 3)
 };
 
+// `mirror:` on a route: a copy of a sampled share of its requests goes to another cluster,
+// whose responses are read and discarded (docs/routing.md#mirroring).
+struct RouteMirror {
+  std::string cluster;              // "" = no mirroring
+  uint32_t fraction_ppm = 1000000;  // share of requests mirrored, in millionths (1.0 = all)
+  static constexpr uint32_t kAll = 1000000;
+};
+
 // One side of a weighted split (`clusters: [ { name, weight } ]`).
 struct WeightedCluster {
   std::string name;
@@ -114,6 +122,7 @@ struct Route {
   SplitKey split_by;
   Cors cors;
   Compression compress;
+  RouteMirror mirror;
   RouteRedirect redirect;
   DirectResponse direct_response;
   HeaderOps request_headers;
@@ -299,6 +308,8 @@ struct Limits {
   uint32_t max_header_bytes = 16384;  // -> 431
   uint32_t max_header_count = 100;    // -> 431
   uint64_t max_body_bytes = 0;        // 0 = unlimited; larger -> 413
+  // Mirrored copies (route `mirror:`) out at once, per worker; more are dropped.
+  uint32_t max_mirrors_in_flight = 256;
 };
 
 struct Timeouts {

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <initializer_list>
 #include <optional>
@@ -341,6 +342,9 @@ class Loader {
   void loadSplit(const MapReader& m, const Field& split, Route& r);
   void loadCors(const Field& f, Cors& c) const;
   void loadCompression(const Field& f, Compression& c) const;
+  void loadMirror(const Field& f, RouteMirror& mirror);
+  // A share: a number 0..1 ("0.25") or a percentage ("25%"), in millionths.
+  uint32_t fraction(const Field& f) const;
   void loadSecurityHeaders(const Field& f, Route& r) const;
   HeaderOps loadHeaderOps(const Field& f) const;
   router::ConditionPtr loadMatch(const Field& f, RouteMatch* keys, size_t depth) const;
@@ -553,7 +557,7 @@ Route Loader::loadRoute(const Field& f) {
   MapReader m(*this, f,
               {"match", "when", "cluster", "retry_non_idempotent", "redirect", "direct_response",
                "request_headers", "response_headers", "rewrite", "hsts", "clusters", "split_by",
-               "cors", "security_headers", "compress"});
+               "cors", "security_headers", "compress", "mirror"});
   Route r;
   r.location = locate(source_, f.mark());
   std::vector<router::ConditionPtr> terms;
@@ -566,6 +570,11 @@ Route Loader::loadRoute(const Field& f) {
   }
   if (!terms.empty()) r.match.condition = router::makeAll(std::move(terms));
   loadRouteActions(m, r);
+  if (auto v = m.get("mirror")) {
+    if (r.redirect.enabled || r.direct_response.enabled)
+      fail(*v, "a route that answers with redirect or direct_response forwards nothing to mirror");
+    loadMirror(*v, r.mirror);
+  }
   if (std::optional<Field> split = m.get("clusters")) {
     loadSplit(m, *split, r);
     return r;
@@ -695,6 +704,31 @@ void Loader::loadRouteActions(const MapReader& m, Route& r) const {
   if (auto v = m.get("cors")) loadCors(*v, r.cors);
   if (auto v = m.get("compress")) loadCompression(*v, r.compress);
   if (auto v = m.get("security_headers")) loadSecurityHeaders(*v, r);
+}
+
+// `mirror: { cluster: NAME, fraction: 0..1 | "N%" }`.
+void Loader::loadMirror(const Field& f, RouteMirror& mirror) {
+  const MapReader m(*this, f, {"cluster", "fraction"});
+  const Field cluster = m.require("cluster");
+  mirror.cluster = nonEmpty(cluster);
+  cluster_refs_.push_back(ClusterRef{cluster, mirror.cluster});
+  if (auto v = m.get("fraction")) mirror.fraction_ppm = fraction(*v);
+}
+
+uint32_t Loader::fraction(const Field& f) const {
+  const std::string s = f.node.IsScalar() ? f.node.Scalar() : std::string();
+  std::string_view num = s;
+  const bool percent = !num.empty() && num.back() == '%';
+  if (percent) num.remove_suffix(1);
+  double v = -1;
+  const auto [end, ec] = std::from_chars(num.data(), num.data() + num.size(), v);
+  if (num.empty() || ec != std::errc() || end != num.data() + num.size() || !(v >= 0) ||
+      v > (percent ? 100.0 : 1.0)) {
+    fail(f, "expected a fraction from 0 to 1 (e.g. 0.1) or a percentage (e.g. \"10%\"), got " +
+                describe(f.node));
+  }
+  if (percent) v /= 100.0;
+  return static_cast<uint32_t>(v * RouteMirror::kAll + 0.5);
 }
 
 // `compress: true | { codings: [zstd, br, gzip], min_size, types, level }`.
@@ -1432,7 +1466,8 @@ void Loader::loadRequestId(const Field& f, Config& c) const {
 
 void Loader::loadLimits(const Field& f, Config& c) const {
   MapReader m(*this, f,
-              {"max_request_line", "max_header_bytes", "max_header_count", "max_body_size"});
+              {"max_request_line", "max_header_bytes", "max_header_count", "max_body_size",
+               "max_mirrors_in_flight"});
   if (auto v = m.get("max_request_line")) {
     c.limits.max_request_line = static_cast<uint32_t>(size(*v, 1, kMaxHeadBytes));
   }
@@ -1443,6 +1478,8 @@ void Loader::loadLimits(const Field& f, Config& c) const {
     c.limits.max_header_count = static_cast<uint32_t>(unsignedValue(*v, 1, kMaxHeaderCount));
   }
   if (auto v = m.get("max_body_size")) c.limits.max_body_bytes = size(*v, 0, UINT64_MAX);
+  if (auto v = m.get("max_mirrors_in_flight"))
+    c.limits.max_mirrors_in_flight = static_cast<uint32_t>(unsignedValue(*v, 0, kMaxLimit));
 }
 
 void Loader::loadTimeouts(const Field& f, Config& c) const {

@@ -160,6 +160,8 @@ class DownstreamConnection final : public event::IoHandler,
   bool retry_counted_ = false;
   bool backoff_pending_ = false;
   bool stale_retried_ = false;
+  // The route's `mirror:` had its chance (proxy/mirror): once per exchange.
+  bool mirror_offered_ = false;
   bool waiting_ = false;     // queued for a connection slot (circuit breaker)
   bool slot_woken_ = false;  // a slot was freed for us
   uint64_t pending_deadline_ms_ = 0;

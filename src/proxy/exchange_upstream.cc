@@ -10,6 +10,7 @@
 #include "proxy/cors.h"
 #include "proxy/downstream_connection.h"
 #include "proxy/forwarding.h"
+#include "proxy/mirror/mirror.h"
 #include "tls/server_context.h"
 
 namespace portico::proxy {
@@ -78,6 +79,7 @@ void DownstreamConnection::startExchange() {
   host_idx_ = -1;
   attempt_ = 0;
   stale_retried_ = false;
+  mirror_offered_ = false;
   retry_after_ = false;
   extra_resp_headers_.clear();
   heads_->resp_body.start(BodyFraming::None, 0);
@@ -360,6 +362,12 @@ void DownstreamConnection::startAttempt(bool fresh_only) {
     return;
   }
   up_->out.commit(static_cast<uint32_t>(w.written(p)));
+  if (route_ && route_->mirror_cluster_index != router::CompiledRoute::kNoCluster &&
+      !mirror_offered_) {
+    mirror_offered_ = true;  // once per exchange, whatever the retries
+    mirror::MirrorExchange::offer(worker_, *gen_, *route_, heads_->req, {p, w.written(p)},
+                                  in_.view(), websocket_);
+  }
 }
 
 DownstreamConnection::ConnectResult DownstreamConnection::connectUpstream(bool fresh_only) {

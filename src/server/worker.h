@@ -144,6 +144,8 @@ class Worker {
   // (`reusable`) or closes it.
   bool acquirePipe(int fds[2], uint32_t& capacity);
   void releasePipe(int fds[2], uint32_t capacity, bool reusable);
+  // Mirrored copies (proxy/mirror) out on this worker; capped by limits.max_mirrors_in_flight.
+  uint32_t mirrors_in_flight = 0;
   // Per-worker random numbers (load balancing, backoff jitter).
   uint64_t random() {
     rng_ ^= rng_ << 13;
