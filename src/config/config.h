@@ -26,6 +26,9 @@ struct RouteMatch {
   std::string host;               // "" = any; "api.example.com" exact; "*.example.com" suffix
   std::string path_prefix = "/";  // longest prefix wins
   std::string path;               // exact path; "" = none (then path_prefix applies)
+  // The route's top-level `path_regex`, if any (it is also in `condition`); its captures are
+  // the ${capture.N} of header values.
+  std::string path_regex;
   std::shared_ptr<const router::Condition> condition;  // other conditions; null = none
 };
 
@@ -50,7 +53,8 @@ struct DirectResponse {
 };
 
 // `request_headers:` / `response_headers:` on a route. Values may use ${client_ip},
-// ${host}, ${path} and ${request_id}.
+// ${host}, ${path}, ${request_id}, ${capture.0}..${capture.9} (the route's match.path_regex)
+// and ${geo.country} / ${geo.continent} (docs/routing.md#header-variables).
 struct HeaderOps {
   std::vector<std::pair<std::string, std::string>> set;  // replace any field of that name
   std::vector<std::pair<std::string, std::string>> add;  // append, keeping existing ones
@@ -135,6 +139,11 @@ struct Route {
   bool hsts_set = false;
   bool retry_non_idempotent = false;  // YAML `retry_non_idempotent`: allow retrying POST etc.
   std::string location;               // "FILE:LINE:COLUMN" of the route, for messages
+  // Header values with ${capture.N}: match.path_regex compiled for its captures (null = none).
+  std::shared_ptr<const re2::RE2> capture_regex;
+  uint8_t capture_count = 0;  // captures to extract: the highest N used + 1
+  // Header values with ${geo.country} / ${geo.continent}: the client is located (geoip).
+  bool geo_vars = false;
 };
 
 // `geoip:` the MaxMind-format database that country/continent conditions use.

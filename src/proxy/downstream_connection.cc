@@ -594,7 +594,8 @@ void DownstreamConnection::startResponse() {
   if (worker_.draining()) keep_alive_ = false;
   ResponseForwardInfo info{cfg.via_name, version_minor_ == 0, keep_alive_, dechunk_,
                            extra_resp_headers_};
-  HeaderVars vars{peer_ip_, heads_->req.host, heads_->req.target, heads_->ids.requestId()};
+  HeaderVars vars{peer_ip_, heads_->req.host, heads_->req.target, heads_->ids.requestId(),
+                  &heads_->route_vars};
   if (route_ && route_->config && !route_->config->response_headers.empty()) {
     info.ops = &route_->config->response_headers;
     info.vars = &vars;

@@ -134,6 +134,8 @@ void DownstreamConnection::startExchange() {
     return;
   }
   route_ = route;
+  if (route->config && (route->config->capture_count || route->config->geo_vars))
+    heads_->route_vars.compute(*route->config, view, cfg.geoip.handle.get());
   // HSTS: the route's own setting when it has one, else the listener's (TLS only).
   std::string_view hsts = li.hsts_header;
   if (route->hsts_override) hsts = io_.isTls() ? std::string_view(route->hsts_header) : "";
@@ -319,7 +321,8 @@ void DownstreamConnection::startAttempt(bool fresh_only) {
   }
   info.traceparent = ids.traceParent();
   info.drop_tracestate = ids.generated_traceparent;
-  HeaderVars vars{peer_ip_, heads_->req.host, heads_->req.target, ids.requestId()};
+  HeaderVars vars{peer_ip_, heads_->req.host, heads_->req.target, ids.requestId(),
+                  &heads_->route_vars};
   std::string rewritten;
   if (route_ && route_->config) {
     const config::Route& rc = *route_->config;

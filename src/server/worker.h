@@ -16,6 +16,7 @@
 #include "proxy/access_log.h"
 #include "proxy/body_forwarder.h"
 #include "proxy/request_id.h"
+#include "proxy/route_vars.h"
 #include "proxy/snapshot.h"
 #include "upstream/cluster_runtime.h"
 #include "upstream/host_pool.h"
@@ -32,6 +33,7 @@ struct ParsedHeads {
   proxy::BodyForwarder req_body;
   proxy::BodyForwarder resp_body;
   proxy::RequestIds ids;
+  proxy::RouteVars route_vars;  // set after routing when the route's header values need them
 };
 
 // One config generation as a worker sees it: the snapshot plus per-worker balancing state.
