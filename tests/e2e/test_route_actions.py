@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from e2elib import HttpConn, free_port, make_config
+from e2elib import HttpConn, build_request, free_port, make_config
 
 
 def route_config(port, backend, routes, **kw):
@@ -285,6 +285,121 @@ def test_compression_of_a_large_streamed_body(procs):
             plain = zlib.decompress(r.body, 16 + 15)
             assert len(plain) == size
             assert plain == (bytes(range(256)) * (size // 256 + 1))[:size]
+
+
+def decompress(coding, body):
+    import subprocess
+    import zlib
+    if coding == "gzip":
+        return zlib.decompress(body, 16 + 15)
+    tool = {"br": ["brotli", "-d", "-c"], "zstd": ["zstd", "-d", "-c"]}[coding]
+    try:
+        return subprocess.run(tool, input=body, capture_output=True, check=True).stdout
+    except FileNotFoundError:
+        pytest.skip("%s CLI not installed" % tool[0])
+
+
+def chunked_body(n, size):
+    """What echo.py's /chunked?n=N&size=S sends, de-chunked."""
+    out = b""
+    for i in range(n):
+        s = ("chunk-%05d:" % i).encode()
+        out += (s * (size // len(s) + 1))[:size]
+    return out
+
+
+@pytest.mark.parametrize("coding", ["gzip", "br", "zstd"])
+def test_compression_of_chunked_bodies(procs, coding):
+    b = procs.echo("b")
+    port = free_port()
+    procs.portico(route_config(port, b, [
+        {"match": {"path_prefix": "/"}, "cluster": "web", "compress": True}]))
+    with HttpConn(port, timeout=30) as c:
+        # Many chunks (about 1 MB), a few tiny ones (no min_size for bodies of unknown size),
+        # and chunks with trailers (dropped), all on one connection.
+        for n, size in ((1000, 1000), (3, 10), (40, 70000)):
+            r = c.request("GET", "/chunked?n=%d&size=%d" % (n, size), "a.test",
+                          headers=[("Accept-Encoding", coding)])
+            assert r.status == 200 and r.header("Content-Encoding") == coding, r
+            assert r.framing == "chunked" and "Accept-Encoding" in r.header("Vary")
+            assert decompress(coding, r.body) == chunked_body(n, size)
+        r = c.request("GET", "/trailers", "a.test", headers=[("Accept-Encoding", coding)])
+        assert r.header("Content-Encoding") == coding
+        assert decompress(coding, r.body) == b"hello trailers\n"
+        # Without Accept-Encoding the chunks pass through as they are.
+        r = c.request("GET", "/chunked?n=5&size=16", "a.test")
+        assert r.header("Content-Encoding") is None and r.body == chunked_body(5, 16)
+
+
+def test_compression_of_chunked_body_streams(procs):
+    """The compressed part of each chunk reaches the client before the backend sends more."""
+    import socket
+    import threading
+    import zlib
+    lsock = socket.socket()
+    lsock.bind(("127.0.0.1", 0))
+    lsock.listen(4)
+    go = threading.Event()
+
+    def chunk(data):
+        return b"%x\r\n%s\r\n" % (len(data), data)
+
+    def serve():
+        conn, _ = lsock.accept()
+        with conn:
+            buf = b""
+            while b"\r\n\r\n" not in buf:
+                buf += conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+                         b"Transfer-Encoding: chunked\r\n\r\n" + chunk(b"first part\n"))
+            go.wait(10)
+            conn.sendall(chunk(b"second part\n") + b"0\r\n\r\n")
+            conn.recv(1)  # until portico closes or goes idle
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    port = free_port()
+    cfg = make_config(port, {"web": ["127.0.0.1:%d" % lsock.getsockname()[1]]})
+    cfg["listeners"][0]["routes"] = [
+        {"match": {"path_prefix": "/"}, "cluster": "web", "compress": {"codings": ["gzip"]}}]
+    procs.portico(cfg)
+    try:
+        with HttpConn(port) as c:
+            c.send(build_request("GET", "/", "a.test", headers=[("Accept-Encoding", "gzip")]))
+            r = c.read_head()
+            assert r.header("Content-Encoding") == "gzip"
+            d = zlib.decompressobj(16 + 15)
+            got = b""
+            while True:
+                size = int(c._line().split(b";")[0], 16)
+                if size == 0:
+                    assert c._line() == b""
+                    break
+                got += d.decompress(c._exact(size))
+                assert c._exact(2) == b"\r\n"
+                if got == b"first part\n":
+                    go.set()  # only now may the backend send the rest
+            assert go.is_set() and got == b"first part\nsecond part\n"
+    finally:
+        go.set()
+        lsock.close()
+
+
+def test_transfer_coded_chunked_body_is_not_compressed(procs):
+    body = b"already gzip-transfer-coded bytes"
+    evil = procs.evil(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+                      b"Transfer-Encoding: gzip, chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n"
+                      % (len(body), body))
+    port = free_port()
+    cfg = make_config(port, {"web": [evil.addr]})
+    cfg["listeners"][0]["routes"] = [
+        {"match": {"path_prefix": "/"}, "cluster": "web", "compress": True}]
+    procs.portico(cfg)
+    with HttpConn(port) as c:
+        c.send(build_request("GET", "/", "a.test", headers=[("Accept-Encoding", "gzip")]))
+        r = c.read_head()  # the client helper reads only plain chunked bodies: head only
+        assert r.status == 200 and r.header("Content-Encoding") is None
+        assert r.header("Transfer-Encoding").replace(" ", "") == "gzip,chunked"
 
 
 def test_redirect_without_host_is_400(procs):
