@@ -604,7 +604,7 @@ void DownstreamConnection::startResponse() {
   compress_done_ = false;
   const filters::compress::Coding coding = chooseCompression();
   if (coding != filters::compress::Coding::Identity) {
-    encoder_ = filters::compress::makeEncoder(coding, route_->config->compress.level);
+    encoder_ = worker_.encoders().acquire(coding, route_->config->compress.level);
     if (encoder_) info.content_encoding = filters::compress::codingName(coding);
   }
   uint32_t space;

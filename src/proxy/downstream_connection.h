@@ -8,7 +8,7 @@
 
 #include "buffer/buffer.h"
 #include "event/loop.h"
-#include "filters/compress/encoder.h"
+#include "filters/compress/encoder_pool.h"
 #include "http/http1/parser.h"
 #include "net/address.h"
 #include "net/transport.h"
@@ -182,7 +182,7 @@ class DownstreamConnection final : public event::IoHandler,
   bool response_timer_armed_ = false;
   bool splice_ = false;         // this response's body goes through pipe_ (see spliceBody)
   bool compress_done_ = false;  // the encoder's last chunk and the final 0 chunk are queued
-  std::unique_ptr<filters::compress::Encoder> encoder_;  // set while compressing a response
+  filters::compress::EncoderPtr encoder_;  // set while compressing (from the worker's pool)
   int pipe_[2] = {-1, -1};
   uint32_t pipe_bytes_ = 0;
   uint32_t pipe_cap_ = 0;

@@ -12,6 +12,7 @@
 
 #include "buffer/buffer.h"
 #include "event/loop.h"
+#include "filters/compress/encoder_pool.h"
 #include "http/http1/parser.h"
 #include "proxy/access_log.h"
 #include "proxy/body_forwarder.h"
@@ -89,6 +90,8 @@ class Worker {
   // --- worker-thread API ---
   event::Loop& loop() { return loop_; }
   buffer::BufferPool& buffers() { return buffers_; }
+  // Idle response encoders, reused across compressed responses (gzip, zstd).
+  filters::compress::EncoderPool& encoders() { return encoders_; }
   proxy::AccessLog& accessLog() { return access_log_; }
   Generation* current() { return current_; }
   // Pins the current generation for an exchange; release with unpin().
@@ -165,6 +168,7 @@ class Worker {
   unsigned id_;
   event::Loop loop_;
   buffer::BufferPool buffers_;
+  filters::compress::EncoderPool encoders_;
   proxy::AccessLog access_log_;
   event::Timer log_timer_;
   std::thread thread_;
