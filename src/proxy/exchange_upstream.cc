@@ -134,8 +134,8 @@ void DownstreamConnection::startExchange() {
     return;
   }
   route_ = route;
-  if (route->config && (route->config->capture_count || route->config->geo_vars))
-    heads_->route_vars.compute(*route->config, view, cfg.geoip.handle.get());
+  // Nothing to do (but forget the last exchange's) unless the route's header values use them.
+  if (route->config) heads_->route_vars.compute(*route->config, view, cfg.geoip.handle.get());
   // HSTS: the route's own setting when it has one, else the listener's (TLS only).
   std::string_view hsts = li.hsts_header;
   if (route->hsts_override) hsts = io_.isTls() ? std::string_view(route->hsts_header) : "";

@@ -28,8 +28,9 @@ struct RouteVars {
   std::string_view continent() const { return geo.continentCode(); }
 
   // Recomputes the values `route` uses for the request `view` (its target and client address,
-  // with trusted_proxies honoured as the router does). `geo` is the config's database (may be
-  // null). Allocates only to grow `text` beyond what earlier exchanges needed.
+  // with trusted_proxies honoured as the router does); the others become "". `geo` is the
+  // config's database (may be null). Costs nothing for a route that uses none. Allocates only
+  // to grow `text` beyond what earlier exchanges needed.
   void compute(const config::Route& route, const router::RequestView& view,
                const router::GeoDatabase* geo);
 
