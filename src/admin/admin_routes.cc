@@ -67,7 +67,11 @@ ordered_json clusterJson(const ClusterStatus& c) {
                         {"overflow_connections", c.overflow_connections},
                         {"retries", c.retries},
                         {"retry_budget_exhausted", c.retry_budget_exhausted},
-                        {"no_server", c.no_server}}}};
+                        {"no_server", c.no_server},
+                        {"mirrored", c.mirrored},
+                        {"mirror_skipped", c.mirror_skipped},
+                        {"mirror_dropped", c.mirror_dropped},
+                        {"mirror_failed", c.mirror_failed}}}};
 }
 
 // True when `a` and `b` name the same server: equal text, or equal once parsed ("localhost:80"

@@ -36,6 +36,12 @@ struct ClusterStatus {
   uint64_t retries = 0;
   uint64_t retry_budget_exhausted = 0;
   uint64_t no_server = 0;  // 503 because no server was available
+  // Copies mirrored to this cluster (route `mirror:`): sent, not sent (skipped: body not in
+  // memory or too large; dropped: too many in flight or circuit breaker), failed after sending.
+  uint64_t mirrored = 0;
+  uint64_t mirror_skipped = 0;
+  uint64_t mirror_dropped = 0;
+  uint64_t mirror_failed = 0;
 };
 
 class ClusterAdmin {

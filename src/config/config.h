@@ -26,6 +26,9 @@ struct RouteMatch {
   std::string host;               // "" = any; "api.example.com" exact; "*.example.com" suffix
   std::string path_prefix = "/";  // longest prefix wins
   std::string path;               // exact path; "" = none (then path_prefix applies)
+  // The route's top-level `path_regex`, if any (it is also in `condition`); its captures are
+  // the ${capture.N} of header values.
+  std::string path_regex;
   std::shared_ptr<const router::Condition> condition;  // other conditions; null = none
 };
 
@@ -59,7 +62,8 @@ struct StaticFiles {
 };
 
 // `request_headers:` / `response_headers:` on a route. Values may use ${client_ip},
-// ${host}, ${path} and ${request_id}.
+// ${host}, ${path}, ${request_id}, ${capture.0}..${capture.9} (the route's match.path_regex)
+// and ${geo.country} / ${geo.continent} (docs/routing.md#header-variables).
 struct HeaderOps {
   std::vector<std::pair<std::string, std::string>> set;  // replace any field of that name
   std::vector<std::pair<std::string, std::string>> add;  // append, keeping existing ones
@@ -98,6 +102,14 @@ struct Compression {
   int level = -1;  // codec level; -1 = each codec's default (gzip 5, br 4, zstd 3)
 };
 
+// `mirror:` on a route: a copy of a sampled share of its requests goes to another cluster,
+// whose responses are read and discarded (docs/routing.md#mirroring).
+struct RouteMirror {
+  std::string cluster;              // "" = no mirroring
+  uint32_t fraction_ppm = 1000000;  // share of requests mirrored, in millionths (1.0 = all)
+  static constexpr uint32_t kAll = 1000000;
+};
+
 // One side of a weighted split (`clusters: [ { name, weight } ]`).
 struct WeightedCluster {
   std::string name;
@@ -123,6 +135,7 @@ struct Route {
   SplitKey split_by;
   Cors cors;
   Compression compress;
+  RouteMirror mirror;
   RouteRedirect redirect;
   DirectResponse direct_response;
   StaticFiles static_files;  // `static:`
@@ -136,6 +149,11 @@ struct Route {
   bool hsts_set = false;
   bool retry_non_idempotent = false;  // YAML `retry_non_idempotent`: allow retrying POST etc.
   std::string location;               // "FILE:LINE:COLUMN" of the route, for messages
+  // Header values with ${capture.N}: match.path_regex compiled for its captures (null = none).
+  std::shared_ptr<const re2::RE2> capture_regex;
+  uint8_t capture_count = 0;  // captures to extract: the highest N used + 1
+  // Header values with ${geo.country} / ${geo.continent}: the client is located (geoip).
+  bool geo_vars = false;
 };
 
 // `geoip:` the MaxMind-format database that country/continent conditions use.
@@ -326,6 +344,8 @@ struct Limits {
   uint32_t max_header_bytes = 16384;  // -> 431
   uint32_t max_header_count = 100;    // -> 431
   uint64_t max_body_bytes = 0;        // 0 = unlimited; larger -> 413
+  // Mirrored copies (route `mirror:`) out at once, per worker; more are dropped.
+  uint32_t max_mirrors_in_flight = 256;
 };
 
 struct Timeouts {

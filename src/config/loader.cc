@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <initializer_list>
 #include <optional>
@@ -156,6 +157,43 @@ std::string durationText(uint64_t ms) {
   if (ms != 0 && ms % 60000 == 0) return std::to_string(ms / 60000) + "m";
   if (ms != 0 && ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
   return std::to_string(ms) + "ms";
+}
+
+// Variables of header values (HeaderOps; expanded by proxy/forwarding.cc).
+constexpr std::string_view kHeaderVariables[] = {
+    "client_ip", "host", "path", "request_id", "capture.N", "geo.country", "geo.continent"};
+
+// Checks the ${...} variables of a header value. Returns "" when all are known (then
+// *max_capture is the highest ${capture.N}, or stays -1, and *geo says if ${geo.*} is used),
+// else the reason.
+std::string checkVariables(std::string_view v, int* max_capture, bool* geo) {
+  for (size_t at = v.find("${"); at != std::string_view::npos; at = v.find("${", at)) {
+    const size_t end = v.find('}', at);
+    if (end == std::string_view::npos)
+      return "unterminated variable '" + std::string(v.substr(at)) + "' (missing '}')";
+    const std::string_view name = v.substr(at + 2, end - at - 2);
+    at = end + 1;
+    if (name.size() == 9 && name.starts_with("capture.") && name[8] >= '0' && name[8] <= '9') {
+      *max_capture = std::max(*max_capture, name[8] - '0');
+      continue;
+    }
+    if (name == "geo.country" || name == "geo.continent") {
+      *geo = true;
+      continue;
+    }
+    if (name == "client_ip" || name == "host" || name == "path" || name == "request_id") continue;
+    if (name.starts_with("capture."))
+      return "${" + std::string(name) +
+             "}: captures are ${capture.0} (the whole path) to ${capture.9}";
+    std::string known;
+    for (std::string_view k : kHeaderVariables)
+      known += (known.empty() ? "${" : ", ${") + std::string(k) + "}";
+    const std::string hint = closestMatch(name, kHeaderVariables);
+    return "unknown variable ${" + std::string(name) + "}" +
+           (hint.empty() ? " (known: " + known + "; N is 0 to 9)"
+                         : ", did you mean ${" + hint + "}?");
+  }
+  return "";
 }
 
 class Loader {
@@ -338,13 +376,24 @@ class Loader {
   ClusterTls loadClusterTls(const Field& f) const;
   Route loadRoute(const Field& f);
   // Route actions: redirect, direct_response, header changes, rewrite, hsts.
-  void loadRouteActions(const MapReader& m, Route& r) const;
+  // Where a route's header values use route-dependent variables (${capture.N}, ${geo.*}).
+  struct VarUse {
+    int max_capture = -1;
+    std::optional<Field> capture_at;  // the value with the highest ${capture.N}
+    std::optional<Field> geo_at;
+  };
+  void loadRouteActions(const MapReader& m, Route& r, VarUse& use) const;
+  // Compiles what the variables in `use` need (the path_regex captures), or fails.
+  void checkRouteVars(const VarUse& use, Route& r) const;
   void loadSplit(const MapReader& m, const Field& split, Route& r);
   void loadCors(const Field& f, Cors& c) const;
   void loadCompression(const Field& f, Compression& c) const;
   void loadStaticFiles(const Field& f, Route& r) const;
+  void loadMirror(const Field& f, RouteMirror& mirror);
+  // A share: a number 0..1 ("0.25") or a percentage ("25%"), in millionths.
+  uint32_t fraction(const Field& f) const;
   void loadSecurityHeaders(const Field& f, Route& r) const;
-  HeaderOps loadHeaderOps(const Field& f) const;
+  HeaderOps loadHeaderOps(const Field& f, VarUse& use) const;
   router::ConditionPtr loadMatch(const Field& f, RouteMatch* keys, size_t depth) const;
   router::ConditionPtr loadWhen(const Field& f) const;
   void loadFieldTests(const Field& f, router::Condition::Kind kind,
@@ -484,8 +533,10 @@ router::ConditionPtr Loader::loadMatch(const Field& f, RouteMatch* keys, size_t 
           checkedCondition(*v, router::makePath(str(*v), TextOp::Exact, &error), error));
     }
   }
-  if (auto v = m.get("path_regex"))
+  if (auto v = m.get("path_regex")) {
     terms.push_back(checkedCondition(*v, router::makePath(str(*v), TextOp::Regex, &error), error));
+    if (keys) keys->path_regex = str(*v);
+  }
   if (auto v = m.get("methods"))
     terms.push_back(checkedCondition(*v, router::makeMethods(stringList(*v), &error), error));
   if (auto v = m.get("headers")) loadFieldTests(*v, router::Condition::Kind::Header, terms);
@@ -555,7 +606,7 @@ Route Loader::loadRoute(const Field& f) {
   MapReader m(*this, f,
               {"match", "when", "cluster", "retry_non_idempotent", "redirect", "direct_response",
                "request_headers", "response_headers", "rewrite", "hsts", "clusters", "split_by",
-               "cors", "security_headers", "compress", "static"});
+               "cors", "security_headers", "compress", "static", "mirror"});
   Route r;
   r.location = locate(source_, f.mark());
   std::vector<router::ConditionPtr> terms;
@@ -567,7 +618,16 @@ Route Loader::loadRoute(const Field& f) {
     if (c) terms.push_back(c);
   }
   if (!terms.empty()) r.match.condition = router::makeAll(std::move(terms));
-  loadRouteActions(m, r);
+  VarUse use;
+  loadRouteActions(m, r, use);
+  checkRouteVars(use, r);
+  if (auto v = m.get("mirror")) {
+    if (r.redirect.enabled || r.direct_response.enabled || r.static_files.enabled)
+      fail(*v,
+           "a route that answers with redirect, direct_response or static forwards nothing to "
+           "mirror");
+    loadMirror(*v, r.mirror);
+  }
   if (std::optional<Field> split = m.get("clusters")) {
     loadSplit(m, *split, r);
     return r;
@@ -627,7 +687,7 @@ void Loader::loadSplit(const MapReader& m, const Field& split, Route& r) {
   if (auto v = m.get("retry_non_idempotent")) r.retry_non_idempotent = boolean(*v);
 }
 
-void Loader::loadRouteActions(const MapReader& m, Route& r) const {
+void Loader::loadRouteActions(const MapReader& m, Route& r, VarUse& use) const {
   if (auto v = m.get("redirect")) {
     const MapReader rm(
         *this, *v, {"status", "scheme", "host", "port", "path", "prefix_rewrite", "strip_query"});
@@ -671,8 +731,8 @@ void Loader::loadRouteActions(const MapReader& m, Route& r) const {
         fail(*s, "a content type is one line");
     }
   }
-  if (auto v = m.get("request_headers")) r.request_headers = loadHeaderOps(*v);
-  if (auto v = m.get("response_headers")) r.response_headers = loadHeaderOps(*v);
+  if (auto v = m.get("request_headers")) r.request_headers = loadHeaderOps(*v, use);
+  if (auto v = m.get("response_headers")) r.response_headers = loadHeaderOps(*v, use);
   if (auto v = m.get("rewrite")) {
     const MapReader wm(*this, *v, {"prefix", "regex", "substitution"});
     if (auto p = wm.get("prefix")) {
@@ -724,6 +784,31 @@ void Loader::loadStaticFiles(const Field& f, Route& r) const {
     s.max_age_s = static_cast<int64_t>(unsignedValue(*v, 0, kMaxHstsAgeS));
   if (!r.prefix_rewrite.empty() || r.rewrite_regex)
     fail(f, "rewrite changes the path sent to a cluster; static routes use strip_prefix");
+}
+
+// `mirror: { cluster: NAME, fraction: 0..1 | "N%" }`.
+void Loader::loadMirror(const Field& f, RouteMirror& mirror) {
+  const MapReader m(*this, f, {"cluster", "fraction"});
+  const Field cluster = m.require("cluster");
+  mirror.cluster = nonEmpty(cluster);
+  cluster_refs_.push_back(ClusterRef{cluster, mirror.cluster});
+  if (auto v = m.get("fraction")) mirror.fraction_ppm = fraction(*v);
+}
+
+uint32_t Loader::fraction(const Field& f) const {
+  const std::string s = f.node.IsScalar() ? f.node.Scalar() : std::string();
+  std::string_view num = s;
+  const bool percent = !num.empty() && num.back() == '%';
+  if (percent) num.remove_suffix(1);
+  double v = -1;
+  const auto [end, ec] = std::from_chars(num.data(), num.data() + num.size(), v);
+  if (num.empty() || ec != std::errc() || end != num.data() + num.size() || !(v >= 0) ||
+      v > (percent ? 100.0 : 1.0)) {
+    fail(f, "expected a fraction from 0 to 1 (e.g. 0.1) or a percentage (e.g. \"10%\"), got " +
+                describe(f.node));
+  }
+  if (percent) v /= 100.0;
+  return static_cast<uint32_t>(v * RouteMirror::kAll + 0.5);
 }
 
 // `compress: true | { codings: [zstd, br, gzip], min_size, types, level }`.
@@ -830,8 +915,29 @@ void Loader::loadSecurityHeaders(const Field& f, Route& r) const {
   }
 }
 
+void Loader::checkRouteVars(const VarUse& use, Route& r) const {
+  if (use.geo_at && !geo_)
+    fail(*use.geo_at, "${geo.country} and ${geo.continent} need the top-level geoip database");
+  r.geo_vars = use.geo_at.has_value();
+  if (use.max_capture < 0) return;
+  const Field& at = *use.capture_at;
+  if (r.match.path_regex.empty())
+    fail(at, "${capture." + std::to_string(use.max_capture) +
+                 "} needs a path_regex in the route's match: the captures are its groups");
+  auto re = std::make_shared<re2::RE2>(r.match.path_regex, re2::RE2::Quiet);
+  if (!re->ok()) fail(at, "invalid path_regex: " + re->error());  // reported by match first
+  const int groups = re->NumberOfCapturingGroups();
+  if (use.max_capture > groups)
+    fail(at, "${capture." + std::to_string(use.max_capture) + "}: the route's path_regex has " +
+                 (groups == 0 ? std::string("no capture groups")
+                              : "only " + std::to_string(groups) + " capture group" +
+                                    (groups == 1 ? "" : "s")));
+  r.capture_regex = std::move(re);
+  r.capture_count = static_cast<uint8_t>(use.max_capture + 1);
+}
+
 // `{ set: { Name: value }, add: { Name: value }, remove: [ Name ] }`.
-HeaderOps Loader::loadHeaderOps(const Field& f) const {
+HeaderOps Loader::loadHeaderOps(const Field& f, VarUse& use) const {
   HeaderOps ops;
   const MapReader m(*this, f, {"set", "add", "remove"});
   auto pairs = [&](const Field& g, std::vector<std::pair<std::string, std::string>>& out) {
@@ -844,6 +950,15 @@ HeaderOps Loader::loadHeaderOps(const Field& f) const {
       std::string value = str(vf);
       if (value.find_first_of("\r\n") != std::string::npos || value.find('\0') != std::string::npos)
         fail(vf, "a header value is one line");
+      int max_capture = -1;
+      bool geo = false;
+      const std::string bad = checkVariables(value, &max_capture, &geo);
+      if (!bad.empty()) fail(vf, bad);
+      if (max_capture > use.max_capture) {
+        use.max_capture = max_capture;
+        use.capture_at = vf;
+      }
+      if (geo && !use.geo_at) use.geo_at = vf;
       out.emplace_back(k.Scalar(), std::move(value));
     }
   };
@@ -1497,7 +1612,8 @@ void Loader::loadRequestId(const Field& f, Config& c) const {
 
 void Loader::loadLimits(const Field& f, Config& c) const {
   MapReader m(*this, f,
-              {"max_request_line", "max_header_bytes", "max_header_count", "max_body_size"});
+              {"max_request_line", "max_header_bytes", "max_header_count", "max_body_size",
+               "max_mirrors_in_flight"});
   if (auto v = m.get("max_request_line")) {
     c.limits.max_request_line = static_cast<uint32_t>(size(*v, 1, kMaxHeadBytes));
   }
@@ -1508,6 +1624,8 @@ void Loader::loadLimits(const Field& f, Config& c) const {
     c.limits.max_header_count = static_cast<uint32_t>(unsignedValue(*v, 1, kMaxHeaderCount));
   }
   if (auto v = m.get("max_body_size")) c.limits.max_body_bytes = size(*v, 0, UINT64_MAX);
+  if (auto v = m.get("max_mirrors_in_flight"))
+    c.limits.max_mirrors_in_flight = static_cast<uint32_t>(unsignedValue(*v, 0, kMaxLimit));
 }
 
 void Loader::loadTimeouts(const Field& f, Config& c) const {

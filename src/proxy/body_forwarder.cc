@@ -9,6 +9,7 @@ void BodyForwarder::start(BodyFraming framing, uint64_t length) {
   remaining_ = length;
   total_ = 0;
   validated_ = 0;
+  pending_ = 0;
   final_seen_ = false;
   too_large_ = false;
   max_payload_ = 0;
@@ -69,6 +70,46 @@ void BodyForwarder::sent(uint32_t n) {
     default:
       break;
   }
+}
+
+bool BodyForwarder::payload(std::string_view src, uint32_t& skip, uint32_t& len) {
+  skip = len = 0;
+  if (done_ || error_) return !error_;
+  if (framing_ != BodyFraming::Chunked) {
+    len = forwardable(src);
+    return true;
+  }
+  if (pending_) {  // the rest of the chunk decoded last time, still at the front of src
+    len = static_cast<uint32_t>(pending_ < src.size() ? pending_ : src.size());
+    return true;
+  }
+  const http1::ChunkedDecoder::Step st = decoder_.decode(src);
+  switch (st.kind) {
+    case http1::ChunkedDecoder::Kind::Error:
+      markError(st.error ? st.error : "invalid chunked framing");
+      return false;
+    case http1::ChunkedDecoder::Kind::Data:
+      skip = static_cast<uint32_t>(st.consumed - st.data.size());
+      pending_ = st.data.size();
+      len = static_cast<uint32_t>(pending_);
+      return true;
+    case http1::ChunkedDecoder::Kind::Done:
+      done_ = true;
+      [[fallthrough]];
+    case http1::ChunkedDecoder::Kind::NeedMore:
+      skip = static_cast<uint32_t>(st.consumed);
+      return true;
+  }
+  return true;
+}
+
+void BodyForwarder::payloadUsed(uint32_t n) {
+  if (framing_ != BodyFraming::Chunked) {
+    sent(n);
+    return;
+  }
+  pending_ -= n;
+  total_ += n;
 }
 
 void BodyForwarder::sourceClosed() {

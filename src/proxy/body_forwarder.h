@@ -35,6 +35,15 @@ class BodyForwarder {
   // Decodes chunked data out of `src` instead of passing framing through (used for HTTP/1.0
   // clients). Returns payload steps; `consumed` must be dropped from the source by the caller.
   http1::ChunkedDecoder::Step decodeStep(std::string_view src) { return decoder_.decode(src); }
+  // Payload reading for a consumer that transforms the body (compression) instead of
+  // forwarding its framing: the first `skip` bytes of `src` are framing to drop, then `len`
+  // bytes of payload follow (len 0: none yet; call again after dropping `skip`, or with more
+  // input when skip is 0 too). The caller drops `skip` plus what it used of the payload, and
+  // reports that with payloadUsed(). Content-Length and chunked bodies (trailers are dropped);
+  // false when the chunked framing is invalid (error() is set). Do not mix with forwardable().
+  bool payload(std::string_view src, uint32_t& skip, uint32_t& len);
+  // `n` bytes of the payload that payload() reported were used (and dropped from the source).
+  void payloadUsed(uint32_t n);
   void markDone() { done_ = true; }
   void markError(const char* text) {
     error_ = true;
@@ -46,6 +55,7 @@ class BodyForwarder {
   uint64_t remaining_ = 0;
   uint64_t total_ = 0;
   uint32_t validated_ = 0;
+  uint64_t pending_ = 0;  // payload() of a chunk already decoded, not yet used
   bool final_seen_ = false;
   bool too_large_ = false;
   uint64_t max_payload_ = 0;

@@ -1,6 +1,6 @@
 // DownstreamConnection: response compression (route `compress:`). Which responses qualify, and
-// the body pump that compresses a Content-Length body straight into the client's output block
-// and sends it chunked.
+// the body pump that compresses a Content-Length or chunked body (de-chunked on the way, as it
+// arrives) straight into the client's output block and sends it chunked.
 #include <cstring>
 
 #include "proxy/downstream_connection.h"
@@ -18,19 +18,33 @@ namespace {
 constexpr uint32_t kChunkHead = 8 + 2;
 constexpr uint32_t kChunkTail = 2;
 
+// True when chunked is the response's only transfer coding (a "gzip, chunked" body is still
+// transfer-coded once de-chunked: it passes through as it is).
+bool onlyChunked(const http1::ResponseHead& resp) {
+  for (uint32_t i = 0; i < resp.header_count; ++i)
+    if (resp.headers[i].id == http::HeaderId::TransferEncoding &&
+        !http::equalsIgnoreCase(resp.headers[i].value, "chunked"))
+      return false;
+  return true;
+}
+
 }  // namespace
 
 Coding DownstreamConnection::chooseCompression() const {
   if (!route_ || !route_->config || !route_->config->compress.enabled) return Coding::Identity;
   const config::Compression& c = route_->config->compress;
   const http1::ResponseHead& resp = heads_->resp;
-  // HTTP/1.1 clients (chunked output), Content-Length bodies, never partial or encoded ones.
+  // HTTP/1.1 clients (chunked output), Content-Length or chunked bodies (of unknown size: no
+  // min_size test), never partial or encoded ones.
   if (version_minor_ == 0 || method_ == http::Method::Head) return Coding::Identity;
   if (resp.status != 200 && resp.status != 201 && resp.status != 202 && resp.status != 203 &&
       resp.status != 410)
     return Coding::Identity;
-  if (resp.framing != BodyFraming::ContentLength || resp.content_length < c.min_size)
+  if (resp.framing == BodyFraming::ContentLength) {
+    if (resp.content_length < c.min_size) return Coding::Identity;
+  } else if (resp.framing != BodyFraming::Chunked || !onlyChunked(resp)) {
     return Coding::Identity;
+  }
   if (http1::findField(resp, "content-encoding") || http1::findField(resp, "content-range") ||
       http1::findField(heads_->req, "range"))
     return Coding::Identity;
@@ -82,17 +96,29 @@ bool DownstreamConnection::compressToClient() {
   upstream::UpstreamConnection* u = up_;
   BodyForwarder& body = heads_->resp_body;
   bool progress = false;
+  bool starved = true;  // false: stopped because the client's output block is full
   while (!body.done() && !u->in.empty()) {
-    uint32_t n = body.forwardable(u->in.view());
-    if (n == 0) break;
+    uint32_t skip = 0, len = 0;
+    if (!body.payload(u->in.view(), skip, len)) return progress;  // invalid chunked framing
+    if (skip) {
+      u->in.consume(skip);
+      progress = true;
+    }
+    if (len == 0) {
+      if (skip == 0) break;  // the rest of a chunk header is still on its way
+      continue;
+    }
     size_t used = 0;
-    if (!runEncoder(u->in.data(), n, Encoder::Mode::Process, used)) {
+    if (!runEncoder(u->in.data(), len, Encoder::Mode::Process, used)) {
       body.markError("compression failed");
       return progress;
     }
-    if (used == 0) break;  // the client's output block is full
+    if (used == 0) {
+      starved = false;
+      break;
+    }
     u->in.consume(static_cast<uint32_t>(used));
-    body.sent(static_cast<uint32_t>(used));
+    body.payloadUsed(static_cast<uint32_t>(used));
     progress = true;
   }
   size_t unused = 0;
@@ -100,7 +126,7 @@ bool DownstreamConnection::compressToClient() {
     if (!runEncoder(nullptr, 0, Encoder::Mode::Finish, unused))
       body.markError("compression failed");
     progress = true;
-  } else if (!body.done() && u->in.empty() && progress) {
+  } else if (!body.done() && starved && progress) {
     // Everything available was taken: let the client decode it now (streaming).
     if (!runEncoder(nullptr, 0, Encoder::Mode::Flush, unused)) body.markError("compression failed");
   }

@@ -662,7 +662,8 @@ void DownstreamConnection::startResponse() {
   if (worker_.draining()) keep_alive_ = false;
   ResponseForwardInfo info{cfg.via_name, version_minor_ == 0, keep_alive_, dechunk_,
                            extra_resp_headers_};
-  HeaderVars vars{peer_ip_, heads_->req.host, heads_->req.target, heads_->ids.requestId()};
+  HeaderVars vars{peer_ip_, heads_->req.host, heads_->req.target, heads_->ids.requestId(),
+                  &heads_->route_vars};
   if (route_ && route_->config && !route_->config->response_headers.empty()) {
     info.ops = &route_->config->response_headers;
     info.vars = &vars;
@@ -671,7 +672,7 @@ void DownstreamConnection::startResponse() {
   compress_done_ = false;
   const filters::compress::Coding coding = chooseCompression();
   if (coding != filters::compress::Coding::Identity) {
-    encoder_ = filters::compress::makeEncoder(coding, route_->config->compress.level);
+    encoder_ = worker_.encoders().acquire(coding, route_->config->compress.level);
     if (encoder_) info.content_encoding = filters::compress::codingName(coding);
   }
   uint32_t space;

@@ -8,7 +8,7 @@
 
 #include "buffer/buffer.h"
 #include "event/loop.h"
-#include "filters/compress/encoder.h"
+#include "filters/compress/encoder_pool.h"
 #include "http/http1/parser.h"
 #include "net/address.h"
 #include "net/transport.h"
@@ -184,6 +184,8 @@ class DownstreamConnection final : public event::IoHandler,
   bool retry_counted_ = false;
   bool backoff_pending_ = false;
   bool stale_retried_ = false;
+  // The route's `mirror:` had its chance (proxy/mirror): once per exchange.
+  bool mirror_offered_ = false;
   bool waiting_ = false;     // queued for a connection slot (circuit breaker)
   bool slot_woken_ = false;  // a slot was freed for us
   uint64_t pending_deadline_ms_ = 0;
@@ -206,11 +208,11 @@ class DownstreamConnection final : public event::IoHandler,
   bool response_timer_armed_ = false;
   bool splice_ = false;         // this response's body goes through pipe_ (see spliceBody)
   bool compress_done_ = false;  // the encoder's last chunk and the final 0 chunk are queued
-  std::unique_ptr<filters::compress::Encoder> encoder_;  // set while compressing a response
+  uint16_t status_ = 0;         // (here: it fills padding; the size test holds the line)
+  filters::compress::EncoderPtr encoder_;  // set while compressing (from the worker's pool)
   int pipe_[2] = {-1, -1};
   uint32_t pipe_bytes_ = 0;
   uint32_t pipe_cap_ = 0;
-  uint16_t status_ = 0;
   uint32_t connect_ms_ = 5000;
   uint32_t response_ms_ = 60000;
   uint32_t resp_head_bytes_ = 0;  // head (or whole local response) queued to the client

@@ -11,6 +11,7 @@
 #include "proxy/downstream_connection.h"
 #include "proxy/forwarding.h"
 #include "proxy/grpc/grpc.h"
+#include "proxy/mirror/mirror.h"
 #include "tls/server_context.h"
 
 namespace portico::proxy {
@@ -81,6 +82,7 @@ void DownstreamConnection::startExchange() {
   host_idx_ = -1;
   attempt_ = 0;
   stale_retried_ = false;
+  mirror_offered_ = false;
   retry_after_ = false;
   extra_resp_headers_.clear();
   heads_->resp_body.start(BodyFraming::None, 0);
@@ -135,6 +137,8 @@ void DownstreamConnection::startExchange() {
     return;
   }
   route_ = route;
+  // Nothing to do (but forget the last exchange's) unless the route's header values use them.
+  if (route->config) heads_->route_vars.compute(*route->config, view, cfg.geoip.handle.get());
   // HSTS: the route's own setting when it has one, else the listener's (TLS only).
   std::string_view hsts = li.hsts_header;
   if (route->hsts_override) hsts = io_.isTls() ? std::string_view(route->hsts_header) : "";
@@ -328,7 +332,8 @@ void DownstreamConnection::startAttempt(bool fresh_only) {
   }
   info.traceparent = ids.traceParent();
   info.drop_tracestate = ids.generated_traceparent;
-  HeaderVars vars{peer_ip_, heads_->req.host, heads_->req.target, ids.requestId()};
+  HeaderVars vars{peer_ip_, heads_->req.host, heads_->req.target, ids.requestId(),
+                  &heads_->route_vars};
   std::string rewritten;
   if (route_ && route_->config) {
     const config::Route& rc = *route_->config;
@@ -371,6 +376,12 @@ void DownstreamConnection::startAttempt(bool fresh_only) {
     return;
   }
   up_->out.commit(static_cast<uint32_t>(w.written(p)));
+  if (route_ && route_->mirror_cluster_index != router::CompiledRoute::kNoCluster &&
+      !mirror_offered_) {
+    mirror_offered_ = true;  // once per exchange, whatever the retries
+    mirror::MirrorExchange::offer(worker_, *gen_, *route_, heads_->req, {p, w.written(p)},
+                                  in_.view(), websocket_);
+  }
 }
 
 DownstreamConnection::ConnectResult DownstreamConnection::connectUpstream(bool fresh_only) {

@@ -4,6 +4,8 @@
 #include <charconv>
 #include <cstring>
 
+#include "proxy/route_vars.h"
+
 namespace portico::proxy {
 
 using http::HeaderId;
@@ -150,6 +152,12 @@ void putExpanded(HeadWriter& w, std::string_view v, const HeaderVars& vars) {
       w.put(vars.path);
     else if (name == "request_id")
       w.put(vars.request_id);
+    else if (name.size() == 9 && name.starts_with("capture.") && name[8] >= '0' && name[8] <= '9')
+      w.put(vars.route ? vars.route->capture(static_cast<size_t>(name[8] - '0')) : "");
+    else if (name == "geo.country")
+      w.put(vars.route ? vars.route->country() : "");
+    else if (name == "geo.continent")
+      w.put(vars.route ? vars.route->continent() : "");
     else
       w.put(v.substr(at, end - at + 1));  // unknown: kept as written
     v.remove_prefix(end + 1);

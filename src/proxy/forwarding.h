@@ -20,9 +20,13 @@ struct HeadWriter {
   size_t written(const char* start) const { return static_cast<size_t>(p - start); }
 };
 
+struct RouteVars;  // proxy/route_vars.h
+
 // Values of the ${...} variables in configured header values.
 struct HeaderVars {
   std::string_view client_ip, host, path, request_id;
+  // ${capture.N}, ${geo.country}, ${geo.continent}; null: they expand to "".
+  const RouteVars* route = nullptr;
 };
 
 // Writes the fields of `ops` (set, then add) with variables expanded. Skips nothing.

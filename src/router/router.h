@@ -52,6 +52,9 @@ struct CompiledRoute {
       if (v < e.cumulative_weight) return e;
     return split.back();
   }
+  // The `mirror:` shadow cluster's index into the snapshot's clusters; kNoCluster = none.
+  uint32_t mirror_cluster_index = kNoCluster;
+
   const config::Route* config = nullptr;  // actions; lives as long as the snapshot's Config
   bool hsts_override = false;             // the route sets its own HSTS (maybe none)
   std::string hsts_header;                // "Strict-Transport-Security: ...\r\n" or ""
@@ -68,6 +71,8 @@ class Router {
       std::vector<uint32_t> split;
       for (const auto& wc : cr.clusters) split.push_back(clusterIndex(wc.name));
       r.add(cr, cr.cluster.empty() ? CompiledRoute::kNoCluster : clusterIndex(cr.cluster), split);
+      if (!cr.mirror.cluster.empty())
+        r.routes_.back().mirror_cluster_index = clusterIndex(cr.mirror.cluster);
     }
     return r;
   }

@@ -25,6 +25,10 @@ std::vector<admin::ClusterStatus> Server::clusters() {
     cs.retries = cst.retries.load();
     cs.retry_budget_exhausted = cst.retry_budget_exhausted.load();
     cs.no_server = cst.no_host.load();
+    cs.mirrored = cst.mirrored.load();
+    cs.mirror_skipped = cst.mirror_skipped.load();
+    cs.mirror_dropped = cst.mirror_dropped.load();
+    cs.mirror_failed = cst.mirror_failed.load();
     for (const auto& h : ci.hosts) {
       const upstream::HostState& st = *h.state;
       admin::ServerStatus s;

@@ -12,10 +12,12 @@
 
 #include "buffer/buffer.h"
 #include "event/loop.h"
+#include "filters/compress/encoder_pool.h"
 #include "http/http1/parser.h"
 #include "proxy/access_log.h"
 #include "proxy/body_forwarder.h"
 #include "proxy/request_id.h"
+#include "proxy/route_vars.h"
 #include "proxy/snapshot.h"
 #include "upstream/cluster_runtime.h"
 #include "upstream/host_pool.h"
@@ -32,6 +34,7 @@ struct ParsedHeads {
   proxy::BodyForwarder req_body;
   proxy::BodyForwarder resp_body;
   proxy::RequestIds ids;
+  proxy::RouteVars route_vars;  // set after routing when the route's header values need them
 };
 
 // One config generation as a worker sees it: the snapshot plus per-worker balancing state.
@@ -87,6 +90,8 @@ class Worker {
   // --- worker-thread API ---
   event::Loop& loop() { return loop_; }
   buffer::BufferPool& buffers() { return buffers_; }
+  // Idle response encoders, reused across compressed responses (gzip, zstd).
+  filters::compress::EncoderPool& encoders() { return encoders_; }
   proxy::AccessLog& accessLog() { return access_log_; }
   Generation* current() { return current_; }
   // Pins the current generation for an exchange; release with unpin().
@@ -144,6 +149,8 @@ class Worker {
   // (`reusable`) or closes it.
   bool acquirePipe(int fds[2], uint32_t& capacity);
   void releasePipe(int fds[2], uint32_t capacity, bool reusable);
+  // Mirrored copies (proxy/mirror) out on this worker; capped by limits.max_mirrors_in_flight.
+  uint32_t mirrors_in_flight = 0;
   // Per-worker random numbers (load balancing, backoff jitter).
   uint64_t random() {
     rng_ ^= rng_ << 13;
@@ -161,6 +168,7 @@ class Worker {
   unsigned id_;
   event::Loop loop_;
   buffer::BufferPool buffers_;
+  filters::compress::EncoderPool encoders_;
   proxy::AccessLog access_log_;
   event::Timer log_timer_;
   std::thread thread_;

@@ -17,6 +17,11 @@ struct ClusterStats {
   std::atomic<uint64_t> retry_budget_exhausted{0};
   std::atomic<uint64_t> no_host{0};   // 503 because every server was down
   std::atomic<bool> all_down{false};  // for logging the transition once
+  // Copies of requests mirrored to this cluster (route `mirror:`).
+  std::atomic<uint64_t> mirrored{0};        // sent
+  std::atomic<uint64_t> mirror_skipped{0};  // not sent: body not whole in memory or too large
+  std::atomic<uint64_t> mirror_dropped{0};  // not sent: too many in flight, circuit breaker
+  std::atomic<uint64_t> mirror_failed{0};   // sent, no complete response (timeout, reset, ...)
 };
 
 }  // namespace portico::upstream

@@ -1,8 +1,10 @@
 """Route actions: redirects, direct responses, request/response header changes with
 variables, path prefix rewrites and per-route HSTS."""
+import os
+
 import pytest
 
-from e2elib import HttpConn, free_port, make_config
+from e2elib import HttpConn, build_request, free_port, make_config
 
 
 def route_config(port, backend, routes, **kw):
@@ -72,7 +74,7 @@ def test_header_changes_with_variables(procs):
     procs.portico(route_config(port, b, [{
         "match": {"path_prefix": "/"}, "cluster": "web",
         "request_headers": {"set": {"X-Env": "prod", "User-Agent": "portico-rewritten"},
-                            "add": {"X-Seen-By": "${host} ${client_ip} ${path} ${nope}"},
+                            "add": {"X-Seen-By": "${host} ${client_ip} ${path}"},
                             "remove": ["X-Secret"]},
         "response_headers": {"set": {"Server": "edge"}, "add": {"X-Req": "${request_id}"},
                              "remove": ["X-Powered-By"]},
@@ -83,7 +85,7 @@ def test_header_changes_with_variables(procs):
         up = upstream_headers(r)
         assert up["x-env"] == ["prod"] and up["user-agent"] == ["portico-rewritten"]
         assert "x-secret" not in up
-        assert up["x-seen-by"] == ["site.test 127.0.0.1 /p?q=1&rh=X-Powered-By:php&rh=Server:backend ${nope}"]
+        assert up["x-seen-by"] == ["site.test 127.0.0.1 /p?q=1&rh=X-Powered-By:php&rh=Server:backend"]
         assert r.header("X-Powered-By") is None
         assert r.header_all("Server") == ["edge"]
         assert r.header("X-Req") == r.header("X-Request-ID")
@@ -115,7 +117,11 @@ def test_route_config_errors(procs, tmp_path):
             ({"match": {"path_prefix": "/"}, "direct_response": {"body": "x"}},
              "direct_response.status"),
             ({"match": {"path_prefix": "/"}, "cluster": "web",
-              "request_headers": {"set": {"Bad Name": "x"}}}, "request_headers.set")):
+              "request_headers": {"set": {"Bad Name": "x"}}}, "request_headers.set"),
+            ({"match": {"path_prefix": "/"}, "cluster": "web",
+              "request_headers": {"set": {"X": "${nope}"}}}, "unknown variable ${nope}"),
+            ({"match": {"path_prefix": "/"}, "cluster": "web",
+              "request_headers": {"set": {"X": "${capture.1}"}}}, "needs a path_regex")):
         cfg = route_config(free_port(), b, [route])
         path = tmp_path / "c.yaml"
         path.write_text(to_yaml(cfg))
@@ -281,6 +287,121 @@ def test_compression_of_a_large_streamed_body(procs):
             assert plain == (bytes(range(256)) * (size // 256 + 1))[:size]
 
 
+def decompress(coding, body):
+    import subprocess
+    import zlib
+    if coding == "gzip":
+        return zlib.decompress(body, 16 + 15)
+    tool = {"br": ["brotli", "-d", "-c"], "zstd": ["zstd", "-d", "-c"]}[coding]
+    try:
+        return subprocess.run(tool, input=body, capture_output=True, check=True).stdout
+    except FileNotFoundError:
+        pytest.skip("%s CLI not installed" % tool[0])
+
+
+def chunked_body(n, size):
+    """What echo.py's /chunked?n=N&size=S sends, de-chunked."""
+    out = b""
+    for i in range(n):
+        s = ("chunk-%05d:" % i).encode()
+        out += (s * (size // len(s) + 1))[:size]
+    return out
+
+
+@pytest.mark.parametrize("coding", ["gzip", "br", "zstd"])
+def test_compression_of_chunked_bodies(procs, coding):
+    b = procs.echo("b")
+    port = free_port()
+    procs.portico(route_config(port, b, [
+        {"match": {"path_prefix": "/"}, "cluster": "web", "compress": True}]))
+    with HttpConn(port, timeout=30) as c:
+        # Many chunks (about 1 MB), a few tiny ones (no min_size for bodies of unknown size),
+        # and chunks with trailers (dropped), all on one connection.
+        for n, size in ((1000, 1000), (3, 10), (40, 70000)):
+            r = c.request("GET", "/chunked?n=%d&size=%d" % (n, size), "a.test",
+                          headers=[("Accept-Encoding", coding)])
+            assert r.status == 200 and r.header("Content-Encoding") == coding, r
+            assert r.framing == "chunked" and "Accept-Encoding" in r.header("Vary")
+            assert decompress(coding, r.body) == chunked_body(n, size)
+        r = c.request("GET", "/trailers", "a.test", headers=[("Accept-Encoding", coding)])
+        assert r.header("Content-Encoding") == coding
+        assert decompress(coding, r.body) == b"hello trailers\n"
+        # Without Accept-Encoding the chunks pass through as they are.
+        r = c.request("GET", "/chunked?n=5&size=16", "a.test")
+        assert r.header("Content-Encoding") is None and r.body == chunked_body(5, 16)
+
+
+def test_compression_of_chunked_body_streams(procs):
+    """The compressed part of each chunk reaches the client before the backend sends more."""
+    import socket
+    import threading
+    import zlib
+    lsock = socket.socket()
+    lsock.bind(("127.0.0.1", 0))
+    lsock.listen(4)
+    go = threading.Event()
+
+    def chunk(data):
+        return b"%x\r\n%s\r\n" % (len(data), data)
+
+    def serve():
+        conn, _ = lsock.accept()
+        with conn:
+            buf = b""
+            while b"\r\n\r\n" not in buf:
+                buf += conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+                         b"Transfer-Encoding: chunked\r\n\r\n" + chunk(b"first part\n"))
+            go.wait(10)
+            conn.sendall(chunk(b"second part\n") + b"0\r\n\r\n")
+            conn.recv(1)  # until portico closes or goes idle
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    port = free_port()
+    cfg = make_config(port, {"web": ["127.0.0.1:%d" % lsock.getsockname()[1]]})
+    cfg["listeners"][0]["routes"] = [
+        {"match": {"path_prefix": "/"}, "cluster": "web", "compress": {"codings": ["gzip"]}}]
+    procs.portico(cfg)
+    try:
+        with HttpConn(port) as c:
+            c.send(build_request("GET", "/", "a.test", headers=[("Accept-Encoding", "gzip")]))
+            r = c.read_head()
+            assert r.header("Content-Encoding") == "gzip"
+            d = zlib.decompressobj(16 + 15)
+            got = b""
+            while True:
+                size = int(c._line().split(b";")[0], 16)
+                if size == 0:
+                    assert c._line() == b""
+                    break
+                got += d.decompress(c._exact(size))
+                assert c._exact(2) == b"\r\n"
+                if got == b"first part\n":
+                    go.set()  # only now may the backend send the rest
+            assert go.is_set() and got == b"first part\nsecond part\n"
+    finally:
+        go.set()
+        lsock.close()
+
+
+def test_transfer_coded_chunked_body_is_not_compressed(procs):
+    body = b"already gzip-transfer-coded bytes"
+    evil = procs.evil(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+                      b"Transfer-Encoding: gzip, chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n"
+                      % (len(body), body))
+    port = free_port()
+    cfg = make_config(port, {"web": [evil.addr]})
+    cfg["listeners"][0]["routes"] = [
+        {"match": {"path_prefix": "/"}, "cluster": "web", "compress": True}]
+    procs.portico(cfg)
+    with HttpConn(port) as c:
+        c.send(build_request("GET", "/", "a.test", headers=[("Accept-Encoding", "gzip")]))
+        r = c.read_head()  # the client helper reads only plain chunked bodies: head only
+        assert r.status == 200 and r.header("Content-Encoding") is None
+        assert r.header("Transfer-Encoding").replace(" ", "") == "gzip,chunked"
+
+
 def test_redirect_without_host_is_400(procs):
     b = procs.echo("b")
     port = free_port()
@@ -289,3 +410,50 @@ def test_redirect_without_host_is_400(procs):
     with HttpConn(port) as c:
         c.send("GET /x HTTP/1.0\r\n\r\n")
         assert c.read_response().status == 400
+
+
+def test_header_variables_path_captures(procs):
+    b = procs.echo("b")
+    port = free_port()
+    procs.portico(route_config(port, b, [
+        {"match": {"path_regex": "/users/([0-9]+)/(posts|likes)(/.*)?"}, "cluster": "web",
+         "request_headers": {"set": {"X-User": "${capture.1}", "X-Kind": "${capture.2}",
+                                     "X-Rest": "[${capture.3}]"}},
+         "response_headers": {"set": {"X-Served": "${capture.2} of ${capture.1}"}}},
+        {"match": {"path_prefix": "/"}, "cluster": "web"}]))
+    with HttpConn(port) as c:
+        r = c.request("GET", "/users/42/posts/7?x=1", "site.test")
+        up = upstream_headers(r)
+        assert (up["x-user"], up["x-kind"], up["x-rest"]) == (["42"], ["posts"], ["[/7]"])
+        assert r.header("X-Served") == "posts of 42"
+        # A body between the head and the response changes nothing (the values are copied).
+        r = c.request("POST", "/users/9/likes", "site.test", body=b"z" * 70000)
+        up = upstream_headers(r)
+        assert (up["x-user"], up["x-kind"], up["x-rest"]) == (["9"], ["likes"], ["[]"])
+        assert r.header("X-Served") == "likes of 9"
+        r = c.request("GET", "/other", "site.test")
+        assert "x-user" not in upstream_headers(r) and r.header("X-Served") is None
+
+
+def test_header_variables_geo(procs):
+    from test_routing_match import GEO_DB
+    if not os.path.exists(GEO_DB):
+        pytest.skip("no geolocation database at %s (run scripts/install_geo_db.sh)" % GEO_DB)
+    b = procs.echo("b")
+    port = free_port()
+    procs.portico(route_config(port, b, [{
+        "match": {"path_prefix": "/"}, "cluster": "web",
+        "request_headers": {"set": {"X-Country": "${geo.country}",
+                                    "X-Continent": "${geo.continent}"}},
+        "response_headers": {"set": {"X-Geo": "${geo.country}-${geo.continent}"}}}],
+        geoip={"database": GEO_DB}, trusted_proxies=["127.0.0.1/32"]))
+    with HttpConn(port) as c:
+        for xff, country, continent in (("193.0.6.139", "NL", "EU"),   # as test_routing_match
+                                        ("8.8.8.8", "US", "NA"),
+                                        ("200.160.2.3", "BR", "SA"),
+                                        ("10.9.9.9, 81.2.69.142", "GB", "EU"),
+                                        ("10.1.2.3", "", "")):    # private: unknown
+            r = c.request("GET", "/", "site.test", headers=[("X-Forwarded-For", xff)])
+            up = upstream_headers(r)
+            assert (up["x-country"], up["x-continent"]) == ([country], [continent]), xff
+            assert r.header("X-Geo") == "%s-%s" % (country, continent), xff

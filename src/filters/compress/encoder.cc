@@ -10,7 +10,7 @@ namespace {
 
 class GzipEncoder final : public Encoder {
  public:
-  explicit GzipEncoder(int level) {
+  explicit GzipEncoder(int level) : Encoder(Coding::Gzip, level) {
     // windowBits 15 + 16: a gzip wrapper (RFC 1952) around the deflate stream.
     ok_ = deflateInit2(&z_, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) == Z_OK;
   }
@@ -33,6 +33,7 @@ class GzipEncoder final : public Encoder {
     s.error = r != Z_OK && r != Z_STREAM_END && r != Z_BUF_ERROR;
     return s;
   }
+  bool reset() override { return ok_ && deflateReset(&z_) == Z_OK; }
 
  private:
   z_stream z_{};
@@ -42,7 +43,8 @@ class GzipEncoder final : public Encoder {
 class BrotliEncoder final : public Encoder {
  public:
   explicit BrotliEncoder(int level)
-      : state_(BrotliEncoderCreateInstance(nullptr, nullptr, nullptr)) {
+      : Encoder(Coding::Brotli, level),
+        state_(BrotliEncoderCreateInstance(nullptr, nullptr, nullptr)) {
     if (state_) {
       BrotliEncoderSetParameter(state_, BROTLI_PARAM_QUALITY, static_cast<uint32_t>(level));
       BrotliEncoderSetParameter(state_, BROTLI_PARAM_MODE, BROTLI_MODE_TEXT);
@@ -78,6 +80,7 @@ class BrotliEncoder final : public Encoder {
     s.done = mode == Mode::Finish && BrotliEncoderIsFinished(state_);
     return s;
   }
+  bool reset() override { return false; }  // the brotli encoder API has no reset
 
  private:
   BrotliEncoderState* state_;
@@ -85,7 +88,7 @@ class BrotliEncoder final : public Encoder {
 
 class ZstdEncoder final : public Encoder {
  public:
-  explicit ZstdEncoder(int level) : cctx_(ZSTD_createCCtx()) {
+  explicit ZstdEncoder(int level) : Encoder(Coding::Zstd, level), cctx_(ZSTD_createCCtx()) {
     if (cctx_) ZSTD_CCtx_setParameter(cctx_, ZSTD_c_compressionLevel, level);
   }
   ~ZstdEncoder() override {
@@ -110,6 +113,8 @@ class ZstdEncoder final : public Encoder {
     s.done = mode == Mode::Finish && r == 0;
     return s;
   }
+  // Drops the session (buffered input, frame state) and keeps the parameters (the level).
+  bool reset() override { return !ZSTD_isError(ZSTD_CCtx_reset(cctx_, ZSTD_reset_session_only)); }
 
  private:
   ZSTD_CCtx* cctx_;

@@ -27,6 +27,20 @@ class Encoder {
   // Callers repeat while input remains, and for Flush/Finish while the output filled up
   // (produced == out_cap) or until done.
   virtual Step run(const char* in, size_t in_len, char* out, size_t out_cap, Mode mode) = 0;
+  // Readies the encoder for a new stream with the same coding and level, keeping its
+  // allocations (zlib deflateReset, ZSTD_CCtx_reset), whatever state the last stream was left
+  // in. False when the codec cannot (brotli has no reset) or failed: then it is not reusable.
+  virtual bool reset() = 0;
+
+  Coding coding() const { return coding_; }
+  int level() const { return level_; }
+
+ protected:
+  Encoder(Coding c, int level) : coding_(c), level_(level) {}
+
+ private:
+  Coding coding_;
+  int level_;
 };
 
 // Default levels: fast enough for dynamic responses (gzip 5, brotli 4, zstd 3).

@@ -306,7 +306,7 @@ TEST(ConfigErrors, WrongTypes) {
   // A list where a map is expected.
   EXPECT_EQ(errorOf(std::string(kMinimal) + "limits: [1, 2]\n"),
             "t.yaml:8:9: limits: expected a map with keys max_request_line, max_header_bytes, "
-            "max_header_count, max_body_size, got a list");
+            "max_header_count, max_body_size, max_mirrors_in_flight, got a list");
   // A map where a list is expected.
   EXPECT_EQ(errorOf("listeners: { address: 127.0.0.1:8080 }\n"),
             "t.yaml:1:12: listeners: expected a list of listeners, got a map");

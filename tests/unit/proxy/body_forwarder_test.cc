@@ -298,3 +298,64 @@ TEST(BodyForwarder, DecodeStepDechunks) {
 
 }  // namespace
 }  // namespace portico::proxy
+
+namespace portico::proxy {
+namespace {
+
+// Models a transforming consumer (compression): takes at most `max_use` payload bytes per
+// call, and input arrives `feed` bytes at a time. Returns the payload read.
+std::string readPayload(BodyForwarder& f, std::string_view wire, size_t feed, uint32_t max_use) {
+  std::string src, payload;
+  size_t fed = 0;
+  for (int guard = 0; guard < 100000 && !f.done() && !f.error(); ++guard) {
+    uint32_t skip = 0, len = 0;
+    if (!f.payload(src, skip, len)) break;
+    src.erase(0, skip);
+    if (len) {
+      const uint32_t use = len < max_use ? len : max_use;
+      payload.append(src, 0, use);
+      src.erase(0, use);
+      f.payloadUsed(use);
+    } else if (skip == 0) {
+      if (fed == wire.size()) break;
+      const size_t n = std::min(feed, wire.size() - fed);
+      src.append(wire.substr(fed, n));
+      fed += n;
+    }
+  }
+  return payload;
+}
+
+TEST(BodyForwarderPayload, ChunkedInAnyPiecesAndPartialUse) {
+  const std::string wire =
+      "3\r\nabc\r\n10;ext=1\r\n0123456789abcdef\r\n1\r\nz\r\n0\r\nX-T: 1\r\n\r\n";
+  for (size_t feed : {1u, 2u, 5u, 100u}) {
+    for (uint32_t use : {1u, 3u, 1000u}) {
+      BodyForwarder f;
+      f.start(BodyFraming::Chunked, 0);
+      EXPECT_EQ(readPayload(f, wire, feed, use), "abc0123456789abcdefz")
+          << "feed " << feed << " use " << use;
+      EXPECT_TRUE(f.done());
+      EXPECT_EQ(f.bytesSent(), 20u);
+    }
+  }
+}
+
+TEST(BodyForwarderPayload, ContentLengthIsThePayload) {
+  BodyForwarder f;
+  f.start(BodyFraming::ContentLength, 5);
+  EXPECT_EQ(readPayload(f, "hello+next", 3, 2), "hello");
+  EXPECT_TRUE(f.done());
+}
+
+TEST(BodyForwarderPayload, InvalidChunkedFramingIsAnError) {
+  BodyForwarder f;
+  f.start(BodyFraming::Chunked, 0);
+  uint32_t skip = 0, len = 0;
+  EXPECT_FALSE(f.payload("zz\r\n", skip, len));
+  EXPECT_TRUE(f.error());
+  EXPECT_FALSE(f.done());
+}
+
+}  // namespace
+}  // namespace portico::proxy

@@ -8,6 +8,8 @@
 #include <random>
 #include <string>
 
+#include "filters/compress/encoder_pool.h"
+
 namespace portico::filters::compress {
 namespace {
 
@@ -152,6 +154,74 @@ INSTANTIATE_TEST_SUITE_P(Codings, EncoderTest,
 
 TEST(CompressEncoder, IdentityHasNoEncoder) {
   EXPECT_EQ(makeEncoder(Coding::Identity), nullptr);
+}
+
+class EncoderPoolTest : public ::testing::TestWithParam<Coding> {};
+
+TEST_P(EncoderPoolTest, AReusedEncoderStartsAFreshStream) {
+  const Coding c = GetParam();
+  EncoderPool pool;
+  const std::string a = sampleText(100000), b = sampleText(30000).substr(1000);
+  Encoder* first = nullptr;
+  {
+    EncoderPtr e = pool.acquire(c);
+    ASSERT_NE(e, nullptr);
+    first = e.get();
+    EXPECT_EQ(decode(c, compressAll(*e, a, 4000, 1024)), a);
+  }  // back to the pool
+  EXPECT_EQ(pool.idle(), 1u);
+  {
+    EncoderPtr e = pool.acquire(c);
+    EXPECT_EQ(e.get(), first);
+    EXPECT_EQ(pool.reused(), 1u);
+    // Abandoned mid-stream (an aborted response): input taken, no Finish.
+    std::string buf(64, '\0');
+    e->run(a.data(), 20000, buf.data(), buf.size(), Encoder::Mode::Process);
+  }
+  for (int i = 0; i < 3; ++i) {
+    EncoderPtr e = pool.acquire(c);
+    EXPECT_EQ(e.get(), first);
+    const std::string z = compressAll(*e, b, 3000, 512);
+    EXPECT_EQ(decode(c, z), b) << "reuse " << i;
+    EXPECT_LT(z.size(), b.size() / 3);
+  }
+  EXPECT_EQ(pool.reused(), 4u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Resettable, EncoderPoolTest, ::testing::Values(Coding::Gzip, Coding::Zstd),
+                         [](const auto& info) { return std::string(codingName(info.param)); });
+
+TEST(CompressEncoderPool, BrotliIsNeverKept) {
+  EncoderPool pool;
+  const std::string text = sampleText(5000);
+  for (int i = 0; i < 2; ++i) {
+    EncoderPtr e = pool.acquire(Coding::Brotli);
+    ASSERT_NE(e, nullptr);
+    EXPECT_EQ(decode(Coding::Brotli, compressAll(*e, text, 1000, 256)), text);
+  }
+  EXPECT_EQ(pool.idle(), 0u);
+  EXPECT_EQ(pool.reused(), 0u);
+}
+
+TEST(CompressEncoderPool, KeyedByCodingAndLevelAndBounded) {
+  EncoderPool pool(2);
+  pool.acquire(Coding::Gzip, 1).reset();
+  EncoderPtr e = pool.acquire(Coding::Gzip, 9);  // another level: not the idle one
+  EXPECT_EQ(pool.reused(), 0u);
+  EXPECT_EQ(e->level(), 9);
+  EXPECT_EQ(pool.acquire(Coding::Zstd).get()->level(), defaultLevel(Coding::Zstd));
+  e.reset();
+  EXPECT_EQ(pool.idle(), 3u);  // gzip 1, gzip 9, zstd 3
+  {
+    EncoderPtr x = pool.acquire(Coding::Gzip, 9), y = pool.acquire(Coding::Gzip, 9),
+               z = pool.acquire(Coding::Gzip, 9);
+    EXPECT_EQ(pool.reused(), 1u);
+  }
+  EXPECT_EQ(pool.idle(), 4u);  // at most 2 gzip-9 kept
+  const std::string text = sampleText(20000);
+  EncoderPtr d = pool.acquire(Coding::Gzip);  // default level 5: a new one
+  EXPECT_EQ(decode(Coding::Gzip, compressAll(*d, text, 5000, 700)), text);
+  EXPECT_EQ(pool.acquire(Coding::Identity), nullptr);
 }
 
 }  // namespace
