@@ -300,7 +300,8 @@ struct Cluster {
   ClusterTls tls;
   // `protocol:` http1 (default) or h2: HTTP/2 to the servers (h2c with prior knowledge, or h2
   // by ALPN with tls), every exchange a stream on one connection per worker and server.
-  enum class Protocol : uint8_t { Http1, H2 };
+  // auto (TLS only): offer h2 and http/1.1 by ALPN and speak what each server picks.
+  enum class Protocol : uint8_t { Http1, H2, Auto };
   Protocol protocol = Protocol::Http1;
   std::vector<Server> servers;
   uint32_t connect_timeout_ms = 5000;    // upstream connect -> 504 when exceeded

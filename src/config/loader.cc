@@ -1087,10 +1087,16 @@ Cluster Loader::loadCluster(const Field& f, std::optional<Field>* name_field) co
   if (auto v = m.get("circuit_breaker")) cl.circuit_breaker = loadCircuitBreaker(*v);
   if (auto v = m.get("tls")) cl.tls = loadClusterTls(*v);
   if (auto v = m.get("protocol")) {
-    cl.protocol =
-        choice(*v, {"http1", "h2"}) == "h2" ? Cluster::Protocol::H2 : Cluster::Protocol::Http1;
-    // Over TLS the servers must agree to h2 by ALPN.
-    if (cl.protocol == Cluster::Protocol::H2) cl.tls.alpn = {"h2"};
+    const std::string p = choice(*v, {"http1", "h2", "auto"});
+    if (p == "h2") {
+      cl.protocol = Cluster::Protocol::H2;
+      cl.tls.alpn = {"h2"};  // over TLS the servers must agree to h2 by ALPN
+    } else if (p == "auto") {
+      if (!cl.tls.enabled)
+        fail(*v, "auto picks the protocol by TLS ALPN: it needs tls (for h2c use h2)");
+      cl.protocol = Cluster::Protocol::Auto;
+      cl.tls.alpn = {"h2", "http/1.1"};
+    }
   }
   if (auto v = m.get("sticky")) {
     const MapReader sm(*this, *v, {"cookie"});

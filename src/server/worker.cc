@@ -168,7 +168,9 @@ upstream::HostPool* Worker::hostPool(const proxy::HostInfo& h, const proxy::Clus
     slot->text = h.text;
   }
   slot->tls = c.tls;
-  slot->h2 = h2;
+  const bool h2_auto = c.config->protocol == config::Cluster::Protocol::Auto;
+  if (!h2_auto || !slot->h2_auto) slot->h2 = h2;  // auto keeps what the server chose
+  slot->h2_auto = h2_auto;
   slot->buffers = &buffers_;
   if (c.tls) slot->tls_host = std::string(net::hostOf(h.text));
   slot->max_idle = c.config->max_idle;

@@ -38,6 +38,8 @@ struct HostPool {
   std::string tls_host;
   // `protocol: h2` clusters: exchanges are streams of one shared session per worker and host.
   bool h2 = false;
+  // `protocol: auto`: TLS connections offer h2 and http/1.1; once the server picks h2, h2 is set.
+  bool h2_auto = false;
   H2Session* h2_session = nullptr;        // the session taking new streams, if any
   buffer::BufferPool* buffers = nullptr;  // the worker's (for sessions)
 

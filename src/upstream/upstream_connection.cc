@@ -55,6 +55,14 @@ void UpstreamConnection::continueConnect() {
   const char* why = nullptr;
   int r = io.handshake(want_write, why);
   if (r == 1) {
+    const unsigned char* alpn = nullptr;
+    unsigned len = 0;
+    SSL_get0_alpn_selected(io.ssl(), &alpn, &len);
+    if (pool->h2_auto && len == 2 && alpn[0] == 'h' && alpn[1] == '2') {
+      pool->h2 = true;  // this server speaks h2: its next exchanges are streams too
+      H2Session::adopt(loop_, *pool, *this);
+      return;
+    }
     state = State::Active;
     can_read = can_write = true;
     return;

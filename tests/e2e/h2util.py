@@ -901,11 +901,13 @@ REFERENCE = os.environ.get("H2_REFERENCE", "")
 class NginxH2:
     """nginx with `listen PORT http2` proxying everything to `backend_addr`."""
 
-    def __init__(self, workdir, backend_addr, port=None):
+    def __init__(self, workdir, backend_addr, port=None, tls=None):
+        """tls: (cert, key) files to listen with TLS (ALPN h2 and http/1.1) instead of h2c."""
         self.dir = Path(workdir).resolve()
         self.dir.mkdir(parents=True, exist_ok=True)
         self.port = port or free_port()
         self.backend_addr = backend_addr
+        self.tls = tls
         self.proc = None
 
     def start(self, timeout=10.0):
@@ -924,7 +926,8 @@ http {
   uwsgi_temp_path %(d)s/uw; scgi_temp_path %(d)s/sc;
   client_max_body_size 0;
   server {
-    listen 127.0.0.1:%(port)d http2;
+    listen 127.0.0.1:%(port)d %(ssl)s http2;
+    %(certs)s
     location / {
       proxy_pass http://%(b)s;
       proxy_http_version 1.1;
@@ -935,7 +938,10 @@ http {
     }
   }
 }
-""" % {"d": d, "port": self.port, "b": self.backend_addr, "user": user})
+""" % {"d": d, "port": self.port, "b": self.backend_addr, "user": user,
+       "ssl": "ssl" if self.tls else "",
+       "certs": ("ssl_certificate %s; ssl_certificate_key %s;" % tuple(self.tls))
+       if self.tls else ""})
         self.proc = subprocess.Popen(
             ["/usr/sbin/nginx", "-p", str(d), "-c", str(conf), "-e", str(d / "error.log"),
              "-g", "daemon off;"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

@@ -570,3 +570,33 @@ def test_upstream_h2c_cluster_multiplexes(upstream_env):
     conns = max(0, len(status.strip().splitlines()) - 1)
     assert conns <= 4, "expected at most one upstream connection per worker, found %d:\n%s" % (
         conns, status)
+
+
+def test_upstream_auto_speaks_what_alpn_picks(module_procs, pki):
+    """protocol: auto offers h2 and http/1.1 to TLS servers: a server that picks h2 gets
+    multiplexed streams, one that only knows HTTP/1.1 gets HTTP/1.1."""
+    from h2util import NginxH2
+    from tlsutil import HttpsBackend
+    b = module_procs.echo("behind-tls-nginx")
+    ng = NginxH2(module_procs.workdir / "nginx-h2-tls-backend", b.addr,
+                 tls=pki.site).start()
+    module_procs.items.append(ng)
+    h1 = HttpsBackend(*pki.site).start()
+    try:
+        port = free_port()
+        module_procs.portico(h2_config(port, {
+            "h2tls": {"servers": ["localhost:%d" % ng.port], "protocol": "auto",
+                      "tls": {"ca": str(pki.ca_cert)}},
+            "h1tls": {"servers": ["localhost:%d" % h1.port], "protocol": "auto",
+                      "tls": {"ca": str(pki.ca_cert)}}},
+            routes=[({"path_prefix": "/h1"}, "h1tls"), ({"path_prefix": "/"}, "h2tls")]))
+        for _ in range(3):  # the first exchange turns its connection into a session
+            out = curl("--http1.1", "http://127.0.0.1:%d/auto" % port, *W)
+            assert status_version(out)[0] == 200, out.stdout + out.stderr
+            assert hdrs(doc_of(out)).get("x-upstream-protocol") == "HTTP/2.0"
+        for _ in range(3):
+            out = curl("--http2-prior-knowledge", "http://127.0.0.1:%d/h1/x" % port, *W)
+            assert status_version(out)[0] == 200, out.stdout + out.stderr
+            assert doc_of(out)["backend"] == "tlsb"
+    finally:
+        h1.stop()

@@ -43,6 +43,26 @@ UpstreamConnection* H2Session::openStream(event::Loop& loop, HostPool& pool) {
   return u;
 }
 
+void H2Session::adopt(event::Loop& loop, HostPool& pool, UpstreamConnection& conn) {
+  auto* s = new H2Session(loop, pool);
+  s->fd_ = conn.fd;
+  s->io_.adoptTls(conn.io.releaseTls());
+  conn.fd = -1;
+  s->tcp_connected_ = s->connected_ = true;
+  s->can_read_ = s->can_write_ = true;
+  if (!loop.rebind(s->fd_, s)) {
+    s->fail("cannot take over the connection");
+    conn.eof = conn.error = true;
+    return;
+  }
+  if (!pool.h2_session) pool.h2_session = s;
+  auto* st = new H2UpstreamStream(*s, conn);
+  conn.io.attachVirtual(st, nullptr);
+  s->streams_.push_back(st);
+  st->onSessionReady();
+  s->scheduleFlush();
+}
+
 H2Session::H2Session(event::Loop& loop, HostPool& pool)
     : loop_(loop), pool_(&pool), bp_(*pool.buffers) {
   timer_.setCallback(&H2Session::onTimer, this);

@@ -29,6 +29,10 @@ class H2Session final : public event::IoHandler,
   // A new exchange to `pool`'s host: a virtual UpstreamConnection on the pool's session (made
   // when there is none that takes streams). nullptr (errno set) when no connection can be made.
   static UpstreamConnection* openStream(event::Loop& loop, HostPool& pool);
+  // `protocol: auto`: `conn` just finished its TLS handshake and the server chose h2. The
+  // socket and its TLS state become a new session of `pool`, and `conn` (still serving its
+  // exchange) becomes that session's first stream.
+  static void adopt(event::Loop& loop, HostPool& pool, UpstreamConnection& conn);
 
   void onEvents(uint32_t events) override;
   void runDeferred() override;

@@ -76,9 +76,19 @@ TEST(Http2Loader, Errors) {
             "t.yaml:3:14: listeners[0].http2.max_streams: unknown key 'max_streams' (valid keys: "
             "max_concurrent_streams, initial_window_size, max_header_list_size, max_frame_size, "
             "zero_window_timeout)");
-  EXPECT_EQ(errorOf(yamlWith("", "    protocol: http2\n")),
-            "t.yaml:8:15: clusters[0].protocol: invalid value 'http2', expected one of http1, h2 "
-            "(did you mean 'http1'?)");
+  EXPECT_EQ(
+      errorOf(yamlWith("", "    protocol: http2\n")),
+      "t.yaml:8:15: clusters[0].protocol: invalid value 'http2', expected one of http1, h2, auto "
+      "(did you mean 'http1'?)");
+}
+
+TEST(Http2Loader, ClusterProtocolAuto) {
+  auto c = loadConfigText(yamlWith("", "    tls: {}\n    protocol: auto\n"), "t.yaml");
+  EXPECT_EQ(c->clusters[0].protocol, Cluster::Protocol::Auto);
+  EXPECT_EQ(c->clusters[0].tls.alpn, (std::vector<std::string>{"h2", "http/1.1"}));
+  EXPECT_EQ(errorOf(yamlWith("", "    protocol: auto\n")),
+            "t.yaml:8:15: clusters[0].protocol: auto picks the protocol by TLS ALPN: it needs tls "
+            "(for h2c use h2)");
 }
 
 TEST(Http2Loader, ClusterProtocol) {
