@@ -41,7 +41,6 @@ bool Transport::attachTls(SSL* ssl, int fd) {
   SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
                         SSL_MODE_RELEASE_BUFFERS);
   ssl_ = ssl;
-  slow_ = true;
   return true;
 }
 
@@ -49,17 +48,14 @@ void Transport::attachVirtual(VirtualPeer* peer, SSL* tls_info) {
   reset();
   virt_ = peer;
   ssl_ = tls_info;
-  slow_ = true;
 }
 
 void Transport::reset() {
   if (virt_) {  // the SSL, if any, belongs to the real connection
     virt_ = nullptr;
     ssl_ = nullptr;
-    slow_ = false;
     return;
   }
-  slow_ = false;
   if (ssl_) {
     // Without a recorded shutdown OpenSSL drops the session from the server cache; a client
     // that simply closed its connection should still resume.

@@ -46,13 +46,11 @@ class Transport {
   void adoptTls(SSL* ssl) {
     reset();
     ssl_ = ssl;
-    slow_ = ssl != nullptr;
   }
   // Gives up the SSL without freeing it (for adoptTls on the connection's new owner).
   SSL* releaseTls() {
     SSL* s = ssl_;
     ssl_ = nullptr;
-    slow_ = false;
     return s;
   }
 
@@ -67,12 +65,12 @@ class Transport {
   int handshake(bool& want_write, const char*& error);
 
   ssize_t recv(int fd, char* p, size_t n) {
-    if (!slow_) return ::recv(fd, p, n, 0);
+    if (ssl_ == nullptr && virt_ == nullptr) return ::recv(fd, p, n, 0);
     if (virt_) return virt_->virtualRecv(p, n);
     return tlsRecv(p, n);
   }
   ssize_t send(int fd, const char* p, size_t n) {
-    if (!slow_) return ::send(fd, p, n, MSG_NOSIGNAL);
+    if (ssl_ == nullptr && virt_ == nullptr) return ::send(fd, p, n, MSG_NOSIGNAL);
     if (virt_) {
       iovec iov{const_cast<char*>(p), n};
       return virt_->virtualSend(&iov, 1);
@@ -98,8 +96,7 @@ class Transport {
   ssize_t tlsRecv(char* p, size_t n);
   ssize_t tlsSend(const char* p, size_t n);
   SSL* ssl_ = nullptr;
-  VirtualPeer* virt_ = nullptr;
-  bool slow_ = false;  // TLS or virtual: the plain socket calls do not apply
+  VirtualPeer* virt_ = nullptr;  // virtual: ssl_ (if any) is the carrying connection's
 };
 
 }  // namespace portico::net
