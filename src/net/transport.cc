@@ -144,6 +144,13 @@ bool Transport::peerVerified() const {
          SSL_get_verify_result(ssl_) == X509_V_OK;
 }
 
+void Transport::sendCloseNotify() {
+  if (!ssl_ || virt_) return;
+  ERR_clear_error();
+  SSL_shutdown(ssl_);
+  ERR_clear_error();
+}
+
 void Transport::shutdownWrite(int fd) {
   if (virt_) {
     virt_->virtualShutdownWrite();

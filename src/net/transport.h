@@ -86,6 +86,8 @@ class Transport {
 
   // Ends the write side: TLS sends close_notify first.
   void shutdownWrite(int fd);
+  // TLS (not virtual): sends close_notify, best effort, before the socket is closed.
+  void sendCloseNotify();
 
   Transport() = default;
   Transport(const Transport&) = delete;

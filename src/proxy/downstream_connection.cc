@@ -120,6 +120,10 @@ void DownstreamConnection::handoffH2() {
   state_ = State::Closed;
   timer_.cancel();
   worker_.removeDrainListener(this);
+  releaseAndDelete();
+}
+
+void DownstreamConnection::releaseAndDelete() {
   in_.release(worker_.buffers());
   out_.release(worker_.buffers());
   if (heads_) {
@@ -266,29 +270,8 @@ bool DownstreamConnection::readUpstream() {
   upstream::UpstreamConnection* u = up_;
   if (!u || !u->can_read || u->eof || u->state == upstream::UpstreamConnection::State::Connecting)
     return false;
-  uint32_t space;
-  char* p = u->in.writable(worker_.buffers(), space);
-  if (space == 0) return false;
-  if (!resp_head_done_ && state_ == State::Exchange && space > kHeadReadBytes)
-    space = kHeadReadBytes;
-  ssize_t n = u->io.recv(u->fd, p, space);
-  if (n > 0) {
-    u->in.commit(static_cast<uint32_t>(n));
-    if (static_cast<uint32_t>(n) < space && !u->rdhup && u->io.shortReadDrains())
-      u->can_read = false;
-    return true;
-  }
-  if (n == 0) {
-    u->eof = true;
-    u->can_read = false;
-  } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-    u->can_read = false;
-  } else if (errno != EINTR) {
-    u->eof = true;
-    u->error = true;
-    u->can_read = false;
-  }
-  return false;
+  return u->readSome(worker_.buffers(),
+                     !resp_head_done_ && state_ == State::Exchange ? kHeadReadBytes : 0);
 }
 
 bool DownstreamConnection::flushOut() {
@@ -983,34 +966,18 @@ void DownstreamConnection::close() {
   if (io_.isVirtual()) {
     net::VirtualPeer* stream = io_.virtualPeer();
     io_.reset();
-    in_.release(worker_.buffers());
-    out_.release(worker_.buffers());
-    if (heads_) {
-      worker_.releaseHeads(heads_);
-      heads_ = nullptr;
-    }
-    worker_.loop().deleteLater(this);
+    releaseAndDelete();
     stream->virtualClose(
         state_before_close == State::Closing ||
         (state_before_close == State::Tunnel && tunnel_up_shut_ && tunnel_down_shut_));
     return;
   }
   worker_.removeDrainListener(this);
-  if (io_.isTls() && !client_error_ && state_before_close != State::Handshake) {
-    ERR_clear_error();
-    SSL_shutdown(io_.ssl());  // close_notify, best effort
-    ERR_clear_error();
-  }
+  if (!client_error_ && state_before_close != State::Handshake) io_.sendCloseNotify();
   io_.reset();
   ::close(fd_);
   fd_ = -1;
-  in_.release(worker_.buffers());
-  out_.release(worker_.buffers());
-  if (heads_) {
-    worker_.releaseHeads(heads_);
-    heads_ = nullptr;
-  }
-  worker_.loop().deleteLater(this);
+  releaseAndDelete();
   worker_.connectionClosed();
 }
 

@@ -141,6 +141,8 @@ class DownstreamConnection final : public event::IoHandler,
   void armTimer(TimerKind kind, uint32_t ms);
   static void onTimer(void* self);
   void close();
+  // Gives buffers and heads back to the worker and deletes this at the end of the iteration.
+  void releaseAndDelete();
 
   server::Worker& worker_;
   server::ListenerSocket& listener_;

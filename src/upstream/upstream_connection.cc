@@ -136,6 +136,30 @@ void UpstreamConnection::adopt(UpstreamOwner* o) {
   ++pool->active;
 }
 
+bool UpstreamConnection::readSome(buffer::BufferPool& bp, uint32_t max_bytes) {
+  uint32_t space;
+  char* p = in.writable(bp, space);
+  if (space == 0) return false;
+  if (max_bytes && space > max_bytes) space = max_bytes;
+  ssize_t n = io.recv(fd, p, space);
+  if (n > 0) {
+    in.commit(static_cast<uint32_t>(n));
+    if (static_cast<uint32_t>(n) < space && !rdhup && io.shortReadDrains()) can_read = false;
+    return true;
+  }
+  if (n == 0) {
+    eof = true;
+    can_read = false;
+  } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+    can_read = false;
+  } else if (errno != EINTR) {
+    eof = true;
+    error = true;
+    can_read = false;
+  }
+  return false;
+}
+
 void UpstreamConnection::close(buffer::BufferPool& bp, bool abort) {
   if (state == State::Closed) return;
   if (state == State::Idle)

@@ -48,6 +48,9 @@ class UpstreamConnection : public event::IoHandler {
   // Closes the fd, returns buffers, leaves the pool and schedules deletion. With `abort`, sends
   // RST (SO_LINGER 0) so the backend never sees a truncated body as complete.
   void close(buffer::BufferPool& bp, bool abort = false);
+  // Reads what the transport has into `in` (at most max_bytes; 0 = as much as fits). True when
+  // bytes arrived; otherwise can_read, eof and error say why (EAGAIN, end of stream, failure).
+  bool readSome(buffer::BufferPool& bp, uint32_t max_bytes = 0);
 
   int fd = -1;
   net::Transport io;  // plain, or TLS when the pool has a client context

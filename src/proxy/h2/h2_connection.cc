@@ -301,11 +301,7 @@ void H2Connection::close() {
   for (auto& [id, s] : streams_) live.push_back(s);
   for (H2Stream* s : live) s->detach();
   reapStreams();
-  if (io_.isTls() && !error_) {
-    ERR_clear_error();
-    SSL_shutdown(io_.ssl());
-    ERR_clear_error();
-  }
+  if (!error_) io_.sendCloseNotify();
   io_.reset();
   ::close(fd_);
   fd_ = -1;

@@ -209,27 +209,7 @@ bool MirrorExchange::send() {
 bool MirrorExchange::receive() {
   UpstreamConnection* u = up_;
   if (!u->can_read || u->eof) return false;
-  uint32_t space;
-  char* p = u->in.writable(worker_.buffers(), space);
-  if (space == 0) return false;
-  const ssize_t n = u->io.recv(u->fd, p, space);
-  if (n > 0) {
-    u->in.commit(static_cast<uint32_t>(n));
-    if (static_cast<uint32_t>(n) < space && !u->rdhup && u->io.shortReadDrains())
-      u->can_read = false;
-    return true;
-  }
-  if (n == 0) {
-    u->eof = true;
-    u->can_read = false;
-  } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-    u->can_read = false;
-  } else if (errno != EINTR) {
-    u->eof = true;
-    u->error = true;
-    u->can_read = false;
-  }
-  return false;
+  return u->readSome(worker_.buffers());
 }
 
 MirrorExchange::Progress MirrorExchange::discard() {
