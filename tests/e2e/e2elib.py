@@ -495,16 +495,11 @@ http {
             self._err.close()
 
 
-class EvilBackend:
-    """A raw TCP server sending scripted bytes. For each accepted connection it reads the
-    request head (and a Content-Length body), sends `script` (bytes, or a callable taking the
-    raw request and returning bytes), then, when keep_open, waits for the peer to close and
-    records it. Runs in threads of the test process."""
+class ThreadedServer:
+    """A listening socket on 127.0.0.1 whose connections are each served by `_serve(conn, n)`
+    (n counts connections from 1) in a thread of the test process. stop() closes everything."""
 
-    def __init__(self, script, keep_open=True, close_after=False):
-        self.script = script
-        self.keep_open = keep_open
-        self.close_after = close_after
+    def __init__(self):
         self.lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.lsock.bind(("127.0.0.1", 0))
@@ -512,8 +507,6 @@ class EvilBackend:
         self.port = self.lsock.getsockname()[1]
         self.lock = threading.Lock()
         self.connections = 0
-        self.requests = []       # raw request heads received
-        self.peer_closed = 0     # connections the peer (portico) closed after our answer
         self._stop = False
         self._conns = []
         self.thread = threading.Thread(target=self._accept_loop, daemon=True)
@@ -531,10 +524,58 @@ class EvilBackend:
                 return
             with self.lock:
                 self.connections += 1
+                n = self.connections
                 self._conns.append(c)
-            threading.Thread(target=self._serve, args=(c,), daemon=True).start()
+            threading.Thread(target=self._serve, args=(c, n), daemon=True).start()
 
-    def _serve(self, c):
+    def _serve(self, c, n):
+        raise NotImplementedError
+
+    def stop(self):
+        self._stop = True
+        try:
+            self.lsock.close()
+        except OSError:
+            pass
+        with self.lock:
+            for c in self._conns:
+                try:
+                    c.close()
+                except OSError:
+                    pass
+
+
+class ClosingSocket:
+    """Context manager and close() for classes holding a socket in `self.sock`."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        self.close()
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+class EvilBackend(ThreadedServer):
+    """A raw TCP server sending scripted bytes. For each accepted connection it reads the
+    request head (and a Content-Length body), sends `script` (bytes, or a callable taking the
+    raw request and returning bytes), then, when keep_open, waits for the peer to close and
+    records it. Runs in threads of the test process."""
+
+    def __init__(self, script, keep_open=True, close_after=False):
+        self.script = script
+        self.keep_open = keep_open
+        self.close_after = close_after
+        self.requests = []       # raw request heads received
+        self.peer_closed = 0     # connections the peer (portico) closed after our answer
+        super().__init__()
+
+    def _serve(self, c, n):
         c.settimeout(10)
         try:
             buf = b""
@@ -564,19 +605,6 @@ class EvilBackend:
             pass
         finally:
             c.close()
-
-    def stop(self):
-        self._stop = True
-        try:
-            self.lsock.close()
-        except OSError:
-            pass
-        with self.lock:
-            for c in self._conns:
-                try:
-                    c.close()
-                except OSError:
-                    pass
 
 
 # ---------------------------------------------------------------------------------------------
@@ -621,7 +649,7 @@ class Response:
             self.status, self.reason, self.headers, self.body[:300])
 
 
-class HttpConn:
+class HttpConn(ClosingSocket):
     """A raw client connection. send() writes bytes as given; read_response() parses one
     response (1xx interim responses are collected in .interim)."""
 
@@ -630,18 +658,6 @@ class HttpConn:
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.buf = b""
         self.timeout = timeout
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *a):
-        self.close()
-
-    def close(self):
-        try:
-            self.sock.close()
-        except OSError:
-            pass
 
     def send(self, data):
         if isinstance(data, str):

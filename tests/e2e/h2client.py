@@ -13,7 +13,7 @@ import h2.events
 import h2.exceptions
 import h2.settings
 
-from e2elib import E2EError
+from e2elib import ClosingSocket, E2EError, ThreadedServer
 
 
 class Stream:
@@ -58,7 +58,7 @@ def _s(v):
     return v.decode("utf-8", "replace") if isinstance(v, bytes) else v
 
 
-class H2Conn:
+class H2Conn(ClosingSocket):
     """One HTTP/2 client connection. ssl_context: TLS (must offer ALPN h2); else h2c."""
 
     def __init__(self, port, host="127.0.0.1", ssl_context=None, server_name="localhost",
@@ -91,18 +91,6 @@ class H2Conn:
         self.settings_received = False
         self.pings_acked = 0
         self.flush()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *a):
-        self.close()
-
-    def close(self):
-        try:
-            self.sock.close()
-        except OSError:
-            pass
 
     # ---- output
 
@@ -271,42 +259,15 @@ class H2Conn:
         return self.conn.remote_settings.get(code)
 
 
-class H2SilentBackend:
+class H2SilentBackend(ThreadedServer):
     """An h2c (prior knowledge) server that accepts streams and never answers them: for
     timeouts. Records each request's headers and every RST_STREAM it receives. Threads of the
     test process."""
 
     def __init__(self):
-        import threading
-        self.lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.lsock.bind(("127.0.0.1", 0))
-        self.lsock.listen(64)
-        self.port = self.lsock.getsockname()[1]
-        self.lock = threading.Lock()
         self.requests = []   # [(conn_no, stream_id, [(name, value)])]
         self.resets = []     # [(conn_no, stream_id, error_code)]
-        self.connections = 0
-        self._conns = []
-        self._stop = False
-        self._threading = threading
-        threading.Thread(target=self._accept_loop, daemon=True).start()
-
-    @property
-    def addr(self):
-        return "127.0.0.1:%d" % self.port
-
-    def _accept_loop(self):
-        while not self._stop:
-            try:
-                c, _ = self.lsock.accept()
-            except OSError:
-                return
-            with self.lock:
-                self.connections += 1
-                n = self.connections
-                self._conns.append(c)
-            self._threading.Thread(target=self._serve, args=(c, n), daemon=True).start()
+        super().__init__()
 
     def _serve(self, c, n):
         conn = h2.connection.H2Connection(config=h2.config.H2Configuration(
@@ -333,17 +294,3 @@ class H2SilentBackend:
             return
         finally:
             c.close()
-
-    def stop(self):
-        self._stop = True
-        try:
-            self.lsock.close()
-        except OSError:
-            pass
-        with self.lock:
-            for c in self._conns:
-                try:
-                    c.shutdown(socket.SHUT_RDWR)
-                    c.close()
-                except OSError:
-                    pass

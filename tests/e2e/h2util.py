@@ -21,7 +21,7 @@ from pathlib import Path
 
 import hpack
 
-from e2elib import E2EError, free_port, make_config, port_accepts
+from e2elib import ClosingSocket, E2EError, free_port, make_config, port_accepts
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 
@@ -289,7 +289,7 @@ class ConnectionGone(E2EError):
 # The frame-level client
 
 
-class H2Conn:
+class H2Conn(ClosingSocket):
     """One HTTP/2 client connection driven frame by frame.
 
     settings: SETTINGS sent after the preface (dict id -> value).
@@ -331,18 +331,6 @@ class H2Conn:
             self.send(PREFACE + settings(self.my_settings))
 
     # --- plumbing ---------------------------------------------------------------------------
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *a):
-        self.close()
-
-    def close(self):
-        try:
-            self.sock.close()
-        except OSError:
-            pass
 
     @property
     def alpn(self):
