@@ -1,7 +1,6 @@
 // DownstreamConnection, upstream side of an exchange: routing, host choice (load balancing,
 // sticky sessions, circuit breakers), upstream connections, retries with budget and backoff,
 // and the accounting that passive health and least-request policies depend on.
-#include <re2/re2.h>
 
 #include <cerrno>
 #include <cstring>
@@ -12,6 +11,7 @@
 #include "proxy/forwarding.h"
 #include "proxy/grpc/grpc.h"
 #include "proxy/mirror/mirror.h"
+#include "proxy/redirect.h"
 #include "tls/server_context.h"
 
 namespace portico::proxy {
@@ -341,16 +341,10 @@ void DownstreamConnection::startAttempt(bool fresh_only) {
       info.ops = &rc.request_headers;
       info.vars = &vars;
     }
-    if (rc.rewrite_regex) {
-      // Only routes with a regex rewrite pay for this copy.
-      std::string_view target = heads_->req.target;
-      size_t q = target.find('?');
-      rewritten.assign(target.substr(0, q));
-      if (re2::RE2::Replace(&rewritten, *rc.rewrite_regex, rc.rewrite_substitution)) {
-        if (q != std::string_view::npos) rewritten.append(target.substr(q));
-        info.target_override = rewritten;
-      }
-    }
+    // Only routes with a regex rewrite pay for this copy.
+    if (rc.rewrite_regex && rewriteTargetPath(*rc.rewrite_regex, rc.rewrite_substitution,
+                                              heads_->req.target, rewritten))
+      info.target_override = rewritten;
     if (!rc.prefix_rewrite.empty()) {
       info.strip_prefix = route_->path_exact.empty() ? std::string_view(route_->path_prefix)
                                                      : std::string_view(route_->path_exact);
@@ -650,47 +644,13 @@ void DownstreamConnection::redirectToHttps(uint16_t port) {
 
 void DownstreamConnection::redirectRoute(const config::RouteRedirect& d,
                                          const router::CompiledRoute* route) {
-  const http1::RequestHead& req = heads_->req;
-  std::string_view target = req.target;
-  if (target.empty() || target.front() != '/') target = "/";  // asterisk or absolute form
-  size_t q = target.find('?');
-  std::string_view path = target.substr(0, q);
-  std::string_view query = q == std::string_view::npos ? std::string_view() : target.substr(q);
   std::string loc = "Location: ";
-  loc.append(d.scheme.empty() ? (io_.isTls() ? "https" : "http") : d.scheme).append("://");
-  std::string_view host = d.host.empty() ? req.host : std::string_view(d.host);
-  if (host.empty() || host.front() == ':') {  // no Host to send the client back to
-    respondError(400);
+  if (!redirectLocation(d, route ? std::string_view(route->path_prefix) : std::string_view(),
+                        route ? std::string_view(route->path_exact) : std::string_view(),
+                        heads_->req.target, heads_->req.host, io_.isTls(), loc)) {
+    respondError(400);  // no Host to send the client back to
     return;
   }
-  if (d.port) {
-    // The host without its port, then the configured port (unless the scheme's default).
-    size_t end = host.size();
-    if (!host.empty() && host.front() == '[')
-      end = host.find(']') == std::string_view::npos ? host.size() : host.find(']') + 1;
-    else if (size_t c = host.find(':'); c != std::string_view::npos)
-      end = c;
-    loc.append(host.substr(0, end));
-    bool https = loc.compare(10, 5, "https") == 0;
-    if (!((https && d.port == 443) || (!https && d.port == 80)))
-      loc.append(":").append(std::to_string(d.port));
-  } else {
-    loc.append(host);
-  }
-  if (!d.path.empty()) {
-    loc.append(d.path);
-  } else if (!d.prefix_rewrite.empty() && route && route->path_exact.empty() &&
-             path.substr(0, route->path_prefix.size()) == route->path_prefix) {
-    std::string_view rest = path.substr(route->path_prefix.size());
-    std::string_view np = d.prefix_rewrite;
-    if (np.back() == '/' && !rest.empty() && rest.front() == '/') np.remove_suffix(1);
-    loc.append(np).append(rest);
-  } else if (!d.prefix_rewrite.empty() && route && !route->path_exact.empty()) {
-    loc.append(d.prefix_rewrite);
-  } else {
-    loc.append(path.empty() ? std::string_view("/") : path);
-  }
-  if (!d.strip_query) loc.append(query);
   loc.append("\r\n").append(extra_resp_headers_);
   respondError(d.status, loc);
 }

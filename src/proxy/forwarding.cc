@@ -1,5 +1,7 @@
 #include "proxy/forwarding.h"
 
+#include <re2/re2.h>
+
 #include <cctype>
 #include <charconv>
 #include <cstring>
@@ -174,6 +176,15 @@ void putHeaderOps(HeadWriter& w, const config::HeaderOps& ops, const HeaderVars&
       w.put("\r\n");
     }
   }
+}
+
+bool rewriteTargetPath(const re2::RE2& re, std::string_view substitution, std::string_view target,
+                       std::string& out) {
+  const size_t q = target.find('?');
+  out.assign(target.substr(0, q));
+  if (!re2::RE2::Replace(&out, re, substitution)) return false;
+  if (q != std::string_view::npos) out.append(target.substr(q));
+  return true;
 }
 
 void writeUpstreamRequestHead(const http1::RequestHead& req, const RequestForwardInfo& info,

@@ -3,6 +3,7 @@
 // field named in Connection), Via added, X-Forwarded-For/-Proto/-Host and Forwarded set or
 // appended depending on whether the peer is a trusted proxy, framing re-declared.
 // Thread: pure functions, any thread.
+#include <string>
 #include <string_view>
 
 #include "config/config.h"
@@ -59,6 +60,14 @@ struct RequestForwardInfo {
   std::string_view new_prefix;
   std::string_view target_override;  // non-empty: sent instead of the request's target
 };
+
+// A route's `rewrite: { regex, substitution }`: replaces the first match of `re` in the path of
+// `target` (the part before the first '?'; the query is never searched) with `substitution`
+// (\0 = the match, \1..\9 its captures, as RE2::Replace). On a match `out` becomes the new path
+// followed by the query exactly as received (from '?', even when empty) and the result is
+// true; with no match the result is false (use `target` unchanged) and `out` is unspecified.
+bool rewriteTargetPath(const re2::RE2& re, std::string_view substitution, std::string_view target,
+                       std::string& out);
 
 // Writes the upstream request head for `req` (always HTTP/1.1, origin-form target).
 void writeUpstreamRequestHead(const http1::RequestHead& req, const RequestForwardInfo& info,
