@@ -85,8 +85,9 @@ void DownstreamConnection::create(server::Worker& w, server::ListenerSocket& ls,
 DownstreamConnection* DownstreamConnection::createVirtual(server::Worker& w,
                                                           server::ListenerSocket& ls,
                                                           net::VirtualPeer* stream, SSL* tls_info,
-                                                          const net::Address& peer) {
-  auto* c = new DownstreamConnection(w, ls, -1, peer);
+                                                          const net::Address& peer,
+                                                          std::string_view peer_ip) {
+  auto* c = new DownstreamConnection(w, ls, -1, peer, peer_ip);
   c->io_.attachVirtual(stream, tls_info);
   c->can_read_ = c->can_write_ = true;
   c->nodelay_ = true;
@@ -134,8 +135,12 @@ void DownstreamConnection::releaseAndDelete() {
 }
 
 DownstreamConnection::DownstreamConnection(server::Worker& w, server::ListenerSocket& ls, int fd,
-                                           const net::Address& peer)
-    : worker_(w), listener_(ls), fd_(fd), peer_(peer), peer_ip_(peer.ipString()) {
+                                           const net::Address& peer, std::string_view peer_ip)
+    : worker_(w),
+      listener_(ls),
+      fd_(fd),
+      peer_(peer),
+      peer_ip_(peer_ip.empty() ? peer.ipString() : std::string(peer_ip)) {
   timer_.setCallback(&DownstreamConnection::onTimer, this);
 }
 

@@ -35,7 +35,7 @@ class DownstreamConnection final : public event::IoHandler,
   // exchange early with abortFromPeer(). Not counted as a connection, not a drain listener.
   static DownstreamConnection* createVirtual(server::Worker& w, server::ListenerSocket& ls,
                                              net::VirtualPeer* stream, SSL* tls_info,
-                                             const net::Address& peer);
+                                             const net::Address& peer, std::string_view peer_ip);
   // The stream carrying this virtual connection is gone: abort the exchange and close now.
   void abortFromPeer();
 
@@ -52,8 +52,9 @@ class DownstreamConnection final : public event::IoHandler,
   enum class TimerKind : uint8_t { None, Idle, Header, Body, Linger, Backoff, Pending };
   enum class ConnectResult : uint8_t { Ok, Waiting, Failed };
   enum class Failure : uint8_t { Connect, ConnectTimeout, Reset, Timeout, Status };
+  // peer_ip: the peer's address as text when the caller has it ("" = format it from peer).
   DownstreamConnection(server::Worker& w, server::ListenerSocket& ls, int fd,
-                       const net::Address& peer);
+                       const net::Address& peer, std::string_view peer_ip = {});
   ~DownstreamConnection() override;
 
   void drive();

@@ -47,7 +47,7 @@ void H2Connection::start(server::Worker& w, server::ListenerSocket& ls, int fd, 
 
 H2Connection::H2Connection(server::Worker& w, server::ListenerSocket& ls, int fd, SSL* ssl,
                            const net::Address& peer)
-    : worker_(w), listener_(ls), fd_(fd), peer_(peer) {
+    : worker_(w), listener_(ls), fd_(fd), peer_(peer), peer_ip_(peer.ipString()) {
   io_.adoptTls(ssl);
   timer_.setCallback(&H2Connection::onTimer, this);
   const config::Config& cfg = *w.current()->snapshot->config;
@@ -137,7 +137,7 @@ bool H2Connection::readSome(bool& progress) {
     http2::Status st = codec_->feed(reinterpret_cast<const uint8_t*>(p), static_cast<size_t>(n));
     in_.releaseIfEmpty(worker_.buffers());
     if (!st.ok) {
-      log::debug("{}: HTTP/2 connection error: {}", peer_.ipString(), st.reason);
+      log::debug("{}: HTTP/2 connection error: {}", peer_ip_, st.reason);
       eof_ = true;  // flush the GOAWAY, then close
     }
     return true;

@@ -39,6 +39,7 @@ class H2Connection final : public event::IoHandler,
   server::Worker& worker() { return worker_; }
   server::ListenerSocket& listener() { return listener_; }
   const net::Address& peer() const { return peer_; }
+  const std::string& peerIp() const { return peer_ip_; }
   SSL* ssl() const { return io_.ssl(); }
   // Output is pending: flush at the end of this iteration (or now when not inside drive()).
   void scheduleFlush();
@@ -79,6 +80,7 @@ class H2Connection final : public event::IoHandler,
   int fd_;
   net::Transport io_;
   net::Address peer_;
+  std::string peer_ip_;  // formatted once for every stream's exchange
   std::unique_ptr<http2::Http2ServerCodec> codec_;
   std::unordered_map<int32_t, H2Stream*> streams_;
   std::vector<H2Stream*> finished_;

@@ -29,6 +29,7 @@ bool H2Stream::start(const http::RequestHead& head, bool end_stream) {
   server::Worker& w = conn_->worker();
   uint64_t key[2] = {w.random(), w.random()};
   const char* error = nullptr;
+  req_.reserve(256 + head.path.size() + head.authority.size() + head.headers.listSize());
   mode_ = appendRequestHead(head, end_stream, key, req_, error);
   if (error) {
     log::debug("h2 stream {}: {}", id_, error);
@@ -41,8 +42,8 @@ bool H2Stream::start(const http::RequestHead& head, bool end_stream) {
   }
   tunnel_ = mode_ == BodyMode::Tunnel;
   req_end_ = end_stream;
-  exchange_ =
-      DownstreamConnection::createVirtual(w, conn_->listener(), this, conn_->ssl(), conn_->peer());
+  exchange_ = DownstreamConnection::createVirtual(w, conn_->listener(), this, conn_->ssl(),
+                                                  conn_->peer(), conn_->peerIp());
   exchange_->onEvents(EPOLLIN | EPOLLOUT);
   return true;
 }
