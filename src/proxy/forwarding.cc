@@ -98,6 +98,8 @@ void putTransferCodings(const http1::MessageHead& head, HeadWriter& w) {
   w.put("\r\n");
 }
 
+}  // namespace
+
 std::string_view originForm(std::string_view target) {
   auto starts = [&](std::string_view p) {
     return target.size() >= p.size() && http::equalsIgnoreCase(target.substr(0, p.size()), p);
@@ -114,8 +116,6 @@ std::string_view originForm(std::string_view target) {
   if (target[slash] == '?') return target.substr(slash);  // caller prefixes nothing; rare
   return target.substr(slash);
 }
-
-}  // namespace
 
 bool namedInConnection(const http1::MessageHead& head, std::string_view name) {
   ConnectionTokens t;

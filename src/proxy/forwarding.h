@@ -90,6 +90,10 @@ struct ResponseForwardInfo {
 void writeDownstreamResponseHead(const http1::ResponseHead& resp, const ResponseForwardInfo& info,
                                  HeadWriter& w);
 
+// The origin form of a request target: an absolute-form target ("http://host/p?q") without
+// its scheme and authority ("/p?q", "/" when it has no path); any other target as it is.
+std::string_view originForm(std::string_view target);
+
 // True when `name` is listed as a token in any Connection field of `head`.
 bool namedInConnection(const http1::MessageHead& head, std::string_view name);
 

@@ -1,5 +1,7 @@
 #include "proxy/redirect.h"
 
+#include "proxy/forwarding.h"
+
 namespace portico::proxy {
 
 bool redirectLocation(const config::RouteRedirect& d, std::string_view matched_prefix,
@@ -7,7 +9,8 @@ bool redirectLocation(const config::RouteRedirect& d, std::string_view matched_p
                       std::string_view host, bool tls, std::string& location) {
   if (!d.host.empty()) host = d.host;
   if (host.empty() || host.front() == ':') return false;      // no host to send the client back to
-  if (target.empty() || target.front() != '/') target = "/";  // asterisk or absolute form
+  target = originForm(target);                                // absolute form: its path
+  if (target.empty() || target.front() != '/') target = "/";  // asterisk form
   const size_t q = target.find('?');
   const std::string_view path = target.substr(0, q);
   const std::string_view query =

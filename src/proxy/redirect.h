@@ -20,9 +20,9 @@ namespace portico::proxy {
 //     starts the path d.prefix_rewrite + the rest of the path (one '/' dropped when
 //     d.prefix_rewrite ends with '/' and the rest starts with one); else the request's path.
 //   query: the request's (from '?', exactly as received, even when empty) unless d.strip_query.
-// `target` is the request target; one that is not origin-form ("*", absolute-form) counts as
-// "/". Inputs free of CR and LF give an output free of them: nothing is decoded or added
-// beyond the pieces above.
+// `target` is the request target; an absolute-form one counts by its path and query (as in
+// routing and forwarding), the asterisk form as "/". Inputs free of CR and LF give an output
+// free of them: nothing is decoded or added beyond the pieces above.
 bool redirectLocation(const config::RouteRedirect& d, std::string_view matched_prefix,
                       std::string_view matched_exact, std::string_view target,
                       std::string_view host, bool tls, std::string& location);

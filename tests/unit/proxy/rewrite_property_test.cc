@@ -220,7 +220,7 @@ struct RedirectCase {
   HostParts host;      // the request's
   HostParts d_host;    // d.host's parts when set
   std::string target;  // the request target
-  std::string path;    // its path as redirectLocation sees it ("/" for a non-origin target)
+  std::string path;    // its path as redirectLocation sees it ("/" for the asterisk form)
   std::string query;   // its query, '?' included ("" = none)
   std::string prefix;  // the route's matched prefix
   std::string exact;   // the route's exact path ("" = a prefix route)
@@ -245,8 +245,11 @@ RedirectCase genRedirectCase(Gen& g) {
   c.query = genQuery(g);
   c.target = c.path + c.query;
   if (g.chance(3)) {
-    // Not origin-form: redirected as "/".
-    c.target = g.chance(50) ? "*" : "http://" + genHost(g).text() + c.target;
+    // Absolute form: its path and query are the redirect's, as for origin form (RFC 9112 §3.2.2).
+    c.target = (g.chance(50) ? "http://" : "HTTPS://") + genHost(g).text() + c.target;
+  } else if (g.chance(2)) {
+    // Asterisk form: redirected as "/".
+    c.target = "*";
     c.path = "/";
     c.query = "";
   }
