@@ -41,6 +41,7 @@ void H2Connection::start(server::Worker& w, server::ListenerSocket& ls, int fd, 
     http2::Status st =
         c->codec_->feed(reinterpret_cast<const uint8_t*>(initial.data()), initial.size());
     if (!st.ok) c->eof_ = true;
+    c->startStreams();
   }
   c->drive();
 }
@@ -136,6 +137,7 @@ bool H2Connection::readSome(bool& progress) {
     progress = true;
     http2::Status st = codec_->feed(reinterpret_cast<const uint8_t*>(p), static_cast<size_t>(n));
     in_.releaseIfEmpty(worker_.buffers());
+    startStreams();
     if (!st.ok) {
       log::debug("{}: HTTP/2 connection error: {}", peer_ip_, st.reason);
       eof_ = true;  // flush the GOAWAY, then close
@@ -223,6 +225,12 @@ void H2Connection::streamFinished(H2Stream* s) {
   finished_.push_back(s);
 }
 
+void H2Connection::startStreams() {
+  // Streams are deleted only by reapStreams(), after drive(): the pointers are still valid.
+  for (size_t i = 0; i < to_start_.size(); ++i) to_start_[i]->run();
+  to_start_.clear();
+}
+
 void H2Connection::sendPendingResets() {
   std::vector<int32_t> ids;
   ids.swap(pending_resets_);
@@ -295,6 +303,7 @@ void H2Connection::close() {
   closed_ = true;
   timer_.cancel();
   worker_.removeDrainListener(this);
+  to_start_.clear();
   // Abort every exchange still running; each stream then reports itself finished.
   std::vector<H2Stream*> live;
   live.reserve(streams_.size());

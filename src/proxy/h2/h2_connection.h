@@ -45,6 +45,8 @@ class H2Connection final : public event::IoHandler,
   void scheduleFlush();
   // A stream has finished both sides: delete it once no callback is running.
   void streamFinished(H2Stream* s);
+  // Runs the stream's exchange (H2Stream::run) once the current input has been fed.
+  void startLater(H2Stream* s) { to_start_.push_back(s); }
   // Resets the stream with NO_ERROR once its queued response has been written out.
   void resetWhenSent(int32_t stream_id) { pending_resets_.push_back(stream_id); }
 
@@ -68,6 +70,8 @@ class H2Connection final : public event::IoHandler,
   // Writes codec output; false when the socket failed.
   bool flush(bool& progress);
   void codecClosed(int32_t stream_id);
+  // Runs the exchanges of streams whose heads came in the input just fed.
+  void startStreams();
   // Sends the resets of resetWhenSent() whose streams have nothing left to send.
   void sendPendingResets();
   void reapStreams();
@@ -85,6 +89,7 @@ class H2Connection final : public event::IoHandler,
   std::unordered_map<int32_t, H2Stream*> streams_;
   std::vector<H2Stream*> finished_;
   std::vector<int32_t> pending_resets_;
+  std::vector<H2Stream*> to_start_;
   buffer::Buffer in_;
   buffer::Buffer out_;
   event::Timer timer_;

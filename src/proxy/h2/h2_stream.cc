@@ -17,6 +17,9 @@ using namespace http::bridge;
 namespace {
 // Request bytes buffered ahead of the exchange before the client's windows stay closed.
 constexpr size_t kRequestBuffer = 64 * 1024;
+// Request bodies up to this size (by content-length) are received whole before the exchange
+// starts.
+constexpr uint64_t kWholeBodyBytes = 64 * 1024;
 // Request bytes dropped after the exchange ended before the stream is reset.
 constexpr uint64_t kDiscardLimit = 16 * 1024 * 1024;
 // A response head (or a run of 1xx heads) larger than this is refused.
@@ -44,8 +47,22 @@ bool H2Stream::start(const http::RequestHead& head, bool end_stream) {
   req_end_ = end_stream;
   exchange_ = DownstreamConnection::createVirtual(w, conn_->listener(), this, conn_->ssl(),
                                                   conn_->peer(), conn_->peerIp());
-  exchange_->onEvents(EPOLLIN | EPOLLOUT);
+  // A small body announced by content-length is waited for (as nginx buffers request bodies),
+  // so mirrors and retries see it whole; others start once the connection has handled the rest
+  // of this read (run()). The exchange's header timer bounds the wait.
+  if (!end_stream && head.content_length > 0 &&
+      static_cast<uint64_t>(head.content_length) <= kWholeBodyBytes) {
+    body_wanted_ = static_cast<uint64_t>(head.content_length);
+  } else {
+    conn_->startLater(this);
+  }
   return true;
+}
+
+void H2Stream::run() {
+  if (started_) return;
+  started_ = true;
+  if (exchange_) exchange_->onEvents(EPOLLIN | EPOLLOUT);
 }
 
 void H2Stream::onData(std::span<const uint8_t> data, bool end_stream) {
@@ -71,13 +88,18 @@ void H2Stream::onData(std::span<const uint8_t> data, bool end_stream) {
     req_end_ = true;
   }
   consumeWindow();
-  if (exchange_) exchange_->onEvents(EPOLLIN);
+  if (!started_ && body_wanted_) {
+    body_got_ += data.size();
+    if (body_got_ >= body_wanted_ || end_stream) run();
+    return;
+  }
+  if (exchange_ && started_) exchange_->onEvents(EPOLLIN);
 }
 
 void H2Stream::onTrailers(const http::HeaderList& trailers) {
   if (mode_ == BodyMode::Chunked) appendLastChunk(&trailers, req_);
   req_end_ = true;
-  if (exchange_) exchange_->onEvents(EPOLLIN);
+  if (exchange_ && started_) exchange_->onEvents(EPOLLIN);
 }
 
 void H2Stream::consumeWindow() {
@@ -240,7 +262,7 @@ void H2Stream::fail(uint32_t error_code) {
 }
 
 void H2Stream::onWritable() {
-  if (exchange_) exchange_->onEvents(EPOLLOUT);
+  if (exchange_ && started_) exchange_->onEvents(EPOLLOUT);
 }
 
 void H2Stream::onCodecClosed() {

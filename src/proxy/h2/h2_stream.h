@@ -29,6 +29,8 @@ class H2Stream final : public net::VirtualPeer, private BodyReader::Sink {
   // Starts the exchange for `head` (creates the DownstreamConnection). False when the head
   // could not be expressed; the stream was then answered or reset.
   bool start(const http::RequestHead& head, bool end_stream);
+  // Lets the exchange begin (H2Connection calls it after the read that brought the head).
+  void run();
   // Request body bytes and end from the codec.
   void onData(std::span<const uint8_t> data, bool end_stream);
   void onTrailers(const http::HeaderList& trailers);
@@ -67,6 +69,9 @@ class H2Stream final : public net::VirtualPeer, private BodyReader::Sink {
   DownstreamConnection* exchange_ = nullptr;
   bool codec_closed_ = false;
   bool reported_ = false;
+  bool started_ = false;      // run() happened: the exchange hears about new bytes
+  uint64_t body_wanted_ = 0;  // a small body to receive whole before run() (0 = none)
+  uint64_t body_got_ = 0;
   // Request side.
   BodyMode mode_ = BodyMode::None;
   http::Method method_ = http::Method::Other;
