@@ -30,6 +30,31 @@ class E2EError(AssertionError):
     pass
 
 
+def stop_process(proc, timeout=5):
+    """Stops a child process: SIGTERM, then SIGKILL when it has not exited after `timeout`."""
+    if proc is not None and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+def decompress(coding, body):
+    """A gzip, br or zstd body decoded (br and zstd with their CLIs, installed by
+    scripts/install_deps.sh; the test is skipped when one is missing)."""
+    if coding == "gzip":
+        import zlib
+        return zlib.decompress(body, 16 + 15)
+    tool = {"br": ["brotli", "-d", "-c"], "zstd": ["zstd", "-d", "-c"]}[coding]
+    try:
+        return subprocess.run(tool, input=body, capture_output=True, check=True).stdout
+    except FileNotFoundError:
+        import pytest
+        pytest.skip("%s CLI not installed" % tool[0])
+
+
 # ---------------------------------------------------------------------------------------------
 # Polling and ports
 
@@ -387,13 +412,7 @@ class EchoBackend:
         return self
 
     def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        stop_process(self.proc, 5)
         if getattr(self, "_err", None):
             self._err.close()
 

@@ -7,7 +7,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from e2elib import BACKENDS, PYTHON, E2EError, tail
+from e2elib import BACKENDS, PYTHON, E2EError, stop_process, tail
 
 SERVICE = "portico.test.Echo"
 MAX_MESSAGE = 16 * 1024 * 1024
@@ -60,13 +60,7 @@ class GrpcBackend:
         return self
 
     def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        stop_process(self.proc, 10)
         if self.proc is not None and self.proc.stdout:
             self.proc.stdout.close()
         if getattr(self, "_err", None):

@@ -21,7 +21,8 @@ from pathlib import Path
 
 import hpack
 
-from e2elib import ClosingSocket, E2EError, free_port, make_config, port_accepts
+from e2elib import (ClosingSocket, E2EError, free_port, make_config, port_accepts,
+                    stop_process)
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 
@@ -942,13 +943,7 @@ http {
         return self
 
     def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        stop_process(self.proc, 10)
 
 
 def start_h2_server(factory, backend, config_fn):

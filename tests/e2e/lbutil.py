@@ -30,7 +30,7 @@ if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
 from e2elib import (PYTHON, E2EError, HttpConn, ConnectionClosed, build_request,  # noqa: E402
-                    free_port, make_config, port_accepts, tail, wait_for)
+                    free_port, make_config, port_accepts, stop_process, tail, wait_for)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -178,13 +178,7 @@ class CtlBackend:
             self._err = None
 
     def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        stop_process(self.proc, 5)
         if self._err:
             self._err.close()
             self._err = None

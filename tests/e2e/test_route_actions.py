@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from e2elib import HttpConn, build_request, free_port, make_config
+from e2elib import HttpConn, build_request, decompress, free_port, make_config
 
 
 def route_config(port, backend, routes, **kw):
@@ -285,18 +285,6 @@ def test_compression_of_a_large_streamed_body(procs):
             plain = zlib.decompress(r.body, 16 + 15)
             assert len(plain) == size
             assert plain == (bytes(range(256)) * (size // 256 + 1))[:size]
-
-
-def decompress(coding, body):
-    import subprocess
-    import zlib
-    if coding == "gzip":
-        return zlib.decompress(body, 16 + 15)
-    tool = {"br": ["brotli", "-d", "-c"], "zstd": ["zstd", "-d", "-c"]}[coding]
-    try:
-        return subprocess.run(tool, input=body, capture_output=True, check=True).stdout
-    except FileNotFoundError:
-        pytest.skip("%s CLI not installed" % tool[0])
 
 
 def chunked_body(n, size):

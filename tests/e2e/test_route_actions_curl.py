@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from e2elib import free_port, wait_for
+from e2elib import decompress, free_port, wait_for
 from lbutil import Admin
 from test_routing_match import GEO_DB
 
@@ -450,17 +450,6 @@ def test_cors(env, proto):
 
 # ---------------------------------------------------------------------------------------------
 # Compression and request ids
-
-
-def decompress(coding, body):
-    if coding == "gzip":
-        import zlib
-        return zlib.decompress(body, 16 + 15)
-    tool = {"br": ["brotli", "-d", "-c"], "zstd": ["zstd", "-d", "-c"]}[coding]
-    try:
-        return subprocess.run(tool, input=body, capture_output=True, check=True).stdout
-    except FileNotFoundError:
-        pytest.skip("%s CLI not installed" % tool[0])
 
 
 @pytest.mark.parametrize("coding", ["gzip", "br", "zstd"])

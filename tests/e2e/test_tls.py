@@ -7,7 +7,6 @@ import os
 import shutil
 import ssl
 import subprocess
-import time
 
 import pytest
 
