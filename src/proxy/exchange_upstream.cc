@@ -70,8 +70,9 @@ void DownstreamConnection::startExchange() {
   version_minor_ = heads_->req.version_minor;
   keep_alive_ = heads_->req.keepAlive() && !worker_.draining();
   resp_head_done_ = resp_started_ = sent_100_ = dechunk_ = websocket_ = false;
-  // Decided now: the head's bytes may be overwritten once the body is read.
-  grpc_ = grpc::isGrpcRequest(heads_->req);
+  // Decided now: the head's bytes may be overwritten once the body is read. gRPC runs over
+  // HTTP/2 only, so HTTP/1 requests (the hot path) skip the header lookups.
+  grpc_ = io_.isVirtual() && grpc::isGrpcRequest(heads_->req);
   upstream_reusable_ = false;
   status_ = 0;
   resp_head_bytes_ = 0;
@@ -208,9 +209,10 @@ void DownstreamConnection::startExchange() {
   connect_ms_ = cc.connect_timeout_ms;
   response_ms_ = cc.response_timeout_ms;
   // A gRPC deadline bounds how long portico waits for the backend too (it is also forwarded).
-  if (uint64_t grpc_ms = grpc::timeoutMs(http1::fieldValue(heads_->req, "grpc-timeout"));
-      grpc_ms && grpc_ms < response_ms_)
-    response_ms_ = static_cast<uint32_t>(grpc_ms);
+  if (grpc_) {
+    const uint64_t grpc_ms = grpc::timeoutMs(http1::fieldValue(heads_->req, "grpc-timeout"));
+    if (grpc_ms && grpc_ms < response_ms_) response_ms_ = static_cast<uint32_t>(grpc_ms);
+  }
   if (cfg.limits.max_body_bytes && heads_->req.framing == BodyFraming::ContentLength &&
       heads_->req.content_length > cfg.limits.max_body_bytes) {
     respondError(413);

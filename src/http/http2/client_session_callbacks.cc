@@ -50,18 +50,11 @@ int ClientSessionCallbacks::beginHeaders(nghttp2_session*, const nghttp2_frame* 
   return 0;
 }
 
-int ClientSessionCallbacks::header(nghttp2_session* session, const nghttp2_frame* frame,
+int ClientSessionCallbacks::header(nghttp2_session*, const nghttp2_frame* frame,
                                    const uint8_t* name, size_t namelen, const uint8_t* value,
                                    size_t valuelen, uint8_t, void* user_data) {
-  Http2ClientCodec& c = codecOf(user_data);
-  Stream* s = c.find(frame->hd.stream_id);
-  if (!s || s->builder.status() != HeadStatus::Ok) return 0;  // O(1) once rejected
-  if (s->builder.add(sv(name, namelen), sv(value, valuelen)) == HeadStatus::Malformed) {
-    nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_PROTOCOL_ERROR);
-    if (!c.countStreamError()) return NGHTTP2_ERR_CALLBACK_FAILURE;
-    return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-  }
-  return 0;
+  return codecOf(user_data).addHeaderField(frame->hd.stream_id, sv(name, namelen),
+                                           sv(value, valuelen));
 }
 
 int ClientSessionCallbacks::invalidHeader(nghttp2_session*, const nghttp2_frame* frame,

@@ -67,21 +67,11 @@ int ServerSessionCallbacks::beginHeaders(nghttp2_session* session, const nghttp2
   return 0;
 }
 
-int ServerSessionCallbacks::header(nghttp2_session* session, const nghttp2_frame* frame,
+int ServerSessionCallbacks::header(nghttp2_session*, const nghttp2_frame* frame,
                                    const uint8_t* name, size_t namelen, const uint8_t* value,
                                    size_t valuelen, uint8_t, void* user_data) {
-  Http2ServerCodec& c = codecOf(user_data);
-  Stream* s = c.find(frame->hd.stream_id);
-  if (!s || s->builder.status() != HeadStatus::Ok) return 0;  // O(1) once rejected
-  const HeadStatus st = s->builder.add(sv(name, namelen), sv(value, valuelen));
-  if (st == HeadStatus::Malformed) {
-    nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_PROTOCOL_ERROR);
-    if (!c.countStreamError()) return NGHTTP2_ERR_CALLBACK_FAILURE;
-    return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-  }
-  // TooLarge: keep decoding (HPACK state must stay in sync) but store nothing more; the stream
-  // gets 431 or a reset when the block ends (frameRecv).
-  return 0;
+  return codecOf(user_data).addHeaderField(frame->hd.stream_id, sv(name, namelen),
+                                           sv(value, valuelen));
 }
 
 // A field nghttp2 finds invalid (upper-case or illegal characters in the name, bad value

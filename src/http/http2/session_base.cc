@@ -133,6 +133,17 @@ bool SessionBase::countStreamError() {
   return false;
 }
 
+int SessionBase::addHeaderField(int32_t stream_id, std::string_view name, std::string_view value) {
+  Stream* s = find(stream_id);
+  if (!s || s->builder.status() != HeadStatus::Ok) return 0;  // O(1) once rejected
+  if (s->builder.add(name, value) == HeadStatus::Malformed) {
+    nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_PROTOCOL_ERROR);
+    if (!countStreamError()) return NGHTTP2_ERR_CALLBACK_FAILURE;
+    return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+  }
+  return 0;
+}
+
 int SessionBase::rejectInvalidField(int32_t stream_id) {
   Stream* s = find(stream_id);
   if (s && s->builder.status() != HeadStatus::Ok) return 0;  // already rejected

@@ -108,6 +108,11 @@ class SessionBase {
   // or illegal characters) makes the message malformed (RFC 9113 §8.2.1; nghttp2 would drop
   // the field silently): RST_STREAM(PROTOCOL_ERROR). Returns the nghttp2 callback result.
   int rejectInvalidField(int32_t stream_id);
+  // Body of both roles' on_header callback: adds the field to the stream's head; a malformed
+  // one resets the stream (RFC 9113 §8.2); once a head is rejected the rest of its fields cost
+  // O(1). An oversized list keeps decoding (HPACK state must stay in sync) but stores nothing
+  // more; the head's end decides. Returns the nghttp2 callback result.
+  int addHeaderField(int32_t stream_id, std::string_view name, std::string_view value);
   // Common part of on_stream_close: gives the connection window back for bytes nobody will
   // consume, detaches and recycles the Stream.
   void releaseClosed(Stream* s);

@@ -30,7 +30,8 @@ const http1::Limits kHeadLimits{65536, 131072, http1::kMaxHeaders};
 bool H2Stream::start(const http::RequestHead& head, bool end_stream) {
   method_ = head.isExtendedConnect() ? http::Method::Get : head.method_id;
   server::Worker& w = conn_->worker();
-  uint64_t key[2] = {w.random(), w.random()};
+  uint64_t key[2] = {0, 0};  // a Sec-WebSocket-Key is made only for extended CONNECT
+  if (head.isExtendedConnect()) key[0] = w.random(), key[1] = w.random();
   const char* error = nullptr;
   req_.reserve(256 + head.path.size() + head.authority.size() + head.headers.listSize());
   mode_ = appendRequestHead(head, end_stream, key, req_, error);

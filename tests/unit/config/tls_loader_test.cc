@@ -10,20 +10,7 @@ namespace portico::config {
 namespace {
 
 using portico::config::testing::errorOf;
-
-// A listener (line 2) whose extra keys are `listener_keys` (indented 4), then a cluster (with
-// `cluster_keys`, indented 4).
-std::string yamlWith(const std::string& listener_keys, const std::string& cluster_keys = "") {
-  return "listeners:\n"
-         "  - address: 127.0.0.1:8443\n" +
-         listener_keys +
-         "    routes:\n"
-         "      - cluster: web\n"
-         "clusters:\n"
-         "  - name: web\n"
-         "    servers: [127.0.0.1:9001]\n" +
-         cluster_keys;
-}
+using portico::config::testing::yamlWith;
 
 TEST(TlsLoader, BasicListenerTls) {
   auto c = loadConfigText(yamlWith("    tls: { certificates: [ { cert: a.pem, key: a.key } ] }\n"),
