@@ -109,9 +109,9 @@ void Loop::runPosted() {
 
 void Loop::reapDead() {
   while (!dead_.empty()) {
-    std::vector<IoHandler*> dead;
-    dead.swap(dead_);
-    for (IoHandler* h : dead) delete h;
+    reaping_.swap(dead_);  // both vectors keep their capacity: no allocation per close
+    for (IoHandler* h : reaping_) delete h;
+    reaping_.clear();
   }
 }
 

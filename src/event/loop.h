@@ -88,6 +88,7 @@ class Loop {
   std::vector<std::function<void()>> running_;
   std::vector<std::function<void()>> end_hooks_;
   std::vector<IoHandler*> dead_;
+  std::vector<IoHandler*> reaping_;  // reapDead()'s batch
   std::vector<Deferred*> deferred_;
   std::vector<Deferred*> deferred_running_;
   Waker* waker_;

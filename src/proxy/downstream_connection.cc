@@ -53,6 +53,47 @@ const char* DownstreamConnection::stateName(State s) {
   return "?";
 }
 
+namespace {
+// Freed connection objects kept per thread for reuse, at most kSlotCacheMax.
+struct FreeSlot {
+  FreeSlot* next;
+};
+struct SlotCache {
+  FreeSlot* head = nullptr;
+  size_t count = 0;
+  ~SlotCache() {
+    while (head) {
+      FreeSlot* s = head;
+      head = s->next;
+      ::operator delete(s);
+    }
+  }
+};
+constexpr size_t kSlotCacheMax = 1024;
+thread_local SlotCache slot_cache;
+}  // namespace
+
+void* DownstreamConnection::operator new(size_t size) {
+  if (size == sizeof(DownstreamConnection) && slot_cache.head) {
+    FreeSlot* s = slot_cache.head;
+    slot_cache.head = s->next;
+    --slot_cache.count;
+    return s;
+  }
+  return ::operator new(size);
+}
+
+void DownstreamConnection::operator delete(void* p, size_t size) {
+  if (size != sizeof(DownstreamConnection) || slot_cache.count >= kSlotCacheMax) {
+    ::operator delete(p);
+    return;
+  }
+  auto* s = static_cast<FreeSlot*>(p);
+  s->next = slot_cache.head;
+  slot_cache.head = s;
+  ++slot_cache.count;
+}
+
 void DownstreamConnection::create(server::Worker& w, server::ListenerSocket& ls, int fd,
                                   const net::Address& peer) {
   auto* c = new DownstreamConnection(w, ls, fd, peer);

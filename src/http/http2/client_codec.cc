@@ -1,6 +1,7 @@
 #include "http/http2/client_codec.h"
 
 #include "http/http2/client_session_callbacks.h"
+#include "http/http2/mem_pool.h"
 
 namespace portico::http2 {
 
@@ -20,7 +21,8 @@ Http2ClientCodec::Http2ClientCodec(buffer::BufferPool& pool, ClientCallbacks& ca
   // Until the backend's SETTINGS arrive, assume a modest concurrency (RFC 9113 §6.5.2 says
   // unlimited; nghttp2's default of 100 is what most servers send).
   nghttp2_option_set_peer_max_concurrent_streams(opt, 100);
-  const int rv = nghttp2_session_client_new2(&session_, cbs, static_cast<SessionBase*>(this), opt);
+  const int rv = nghttp2_session_client_new3(&session_, cbs, static_cast<SessionBase*>(this), opt,
+                                             pooledMem());
   nghttp2_option_del(opt);
   nghttp2_session_callbacks_del(cbs);
   if (rv != 0) {

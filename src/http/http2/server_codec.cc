@@ -1,5 +1,6 @@
 #include "http/http2/server_codec.h"
 
+#include "http/http2/mem_pool.h"
 #include "http/http2/server_session_callbacks.h"
 
 namespace portico::http2 {
@@ -23,7 +24,8 @@ Http2ServerCodec::Http2ServerCodec(buffer::BufferPool& pool, ServerCallbacks& ca
   // nghttp2's own reset limiter stays as a looser backstop behind ours (takeResetToken()).
   nghttp2_option_set_stream_reset_rate_limit(opt, uint64_t{limits_.reset_burst} * 2 + 10,
                                              uint64_t{limits_.resets_per_second} * 2 + 10);
-  const int rv = nghttp2_session_server_new2(&session_, cbs, static_cast<SessionBase*>(this), opt);
+  const int rv = nghttp2_session_server_new3(&session_, cbs, static_cast<SessionBase*>(this), opt,
+                                             pooledMem());
   nghttp2_option_del(opt);
   nghttp2_session_callbacks_del(cbs);
   if (rv != 0) {

@@ -181,29 +181,27 @@ bool H2Connection::flush(bool& progress) {
 }
 
 void H2Connection::onRequestHead(int32_t stream_id, http::RequestHead&& head, bool end_stream) {
-  auto* s = new H2Stream(*this, stream_id);
-  streams_[stream_id] = s;
+  H2Stream* s = H2Stream::acquire(*this, stream_id);
+  streams_.push_back(s);
   s->start(head, end_stream);
 }
 
 void H2Connection::onRequestData(int32_t stream_id, std::span<const uint8_t> data,
                                  bool end_stream) {
-  auto it = streams_.find(stream_id);
-  if (it == streams_.end()) {
+  H2Stream* s = find(stream_id);
+  if (!s) {
     codec_->consumeRequestData(stream_id, data.size());
     return;
   }
-  it->second->onData(data, end_stream);
+  s->onData(data, end_stream);
 }
 
 void H2Connection::onRequestTrailers(int32_t stream_id, http::HeaderList&& trailers) {
-  auto it = streams_.find(stream_id);
-  if (it != streams_.end()) it->second->onTrailers(trailers);
+  if (H2Stream* s = find(stream_id)) s->onTrailers(trailers);
 }
 
 void H2Connection::codecClosed(int32_t stream_id) {
-  auto it = streams_.find(stream_id);
-  if (it != streams_.end()) it->second->onCodecClosed();
+  if (H2Stream* s = find(stream_id)) s->onCodecClosed();
 }
 
 void H2Connection::onStreamReset(int32_t stream_id, uint32_t) {
@@ -215,8 +213,7 @@ void H2Connection::onStreamClosed(int32_t stream_id) {
 }
 
 void H2Connection::onStreamWritable(int32_t stream_id) {
-  auto it = streams_.find(stream_id);
-  if (it != streams_.end()) it->second->onWritable();
+  if (H2Stream* s = find(stream_id)) s->onWritable();
 }
 
 void H2Connection::onGoawayReceived(int32_t, uint32_t) {}
@@ -246,13 +243,24 @@ void H2Connection::sendPendingResets() {
 
 void H2Connection::reapStreams() {
   while (!finished_.empty()) {
-    std::vector<H2Stream*> done;
-    done.swap(finished_);
-    for (H2Stream* s : done) {
-      streams_.erase(s->id());
-      delete s;
+    reaping_.swap(finished_);
+    for (H2Stream* s : reaping_) {
+      for (size_t i = 0; i < streams_.size(); ++i) {
+        if (streams_[i] != s) continue;
+        streams_[i] = streams_.back();
+        streams_.pop_back();
+        break;
+      }
+      H2Stream::release(s);
     }
+    reaping_.clear();
   }
+}
+
+H2Stream* H2Connection::find(int32_t stream_id) const {
+  for (H2Stream* s : streams_)
+    if (s->id() == stream_id) return s;
+  return nullptr;
 }
 
 void H2Connection::onDrain() {
@@ -305,9 +313,7 @@ void H2Connection::close() {
   worker_.removeDrainListener(this);
   to_start_.clear();
   // Abort every exchange still running; each stream then reports itself finished.
-  std::vector<H2Stream*> live;
-  live.reserve(streams_.size());
-  for (auto& [id, s] : streams_) live.push_back(s);
+  std::vector<H2Stream*> live = streams_;
   for (H2Stream* s : live) s->detach();
   reapStreams();
   if (!error_) io_.sendCloseNotify();

@@ -7,7 +7,6 @@
 // Thread: owned by one worker; lives until close().
 #include <memory>
 #include <string>
-#include <unordered_map>
 
 #include "buffer/buffer.h"
 #include "event/loop.h"
@@ -74,7 +73,10 @@ class H2Connection final : public event::IoHandler,
   void startStreams();
   // Sends the resets of resetWhenSent() whose streams have nothing left to send.
   void sendPendingResets();
+  // Returns finished streams to the pool (H2Stream::release).
   void reapStreams();
+  // The live stream with this id, or null.
+  H2Stream* find(int32_t stream_id) const;
   void armTimer();
   static void onTimer(void* self);
   void close();
@@ -86,8 +88,10 @@ class H2Connection final : public event::IoHandler,
   net::Address peer_;
   std::string peer_ip_;  // formatted once for every stream's exchange
   std::unique_ptr<http2::Http2ServerCodec> codec_;
-  std::unordered_map<int32_t, H2Stream*> streams_;
+  // Live streams (at most max_concurrent_streams, searched linearly: no per-stream node).
+  std::vector<H2Stream*> streams_;
   std::vector<H2Stream*> finished_;
+  std::vector<H2Stream*> reaping_;  // reapStreams()'s batch (kept for its capacity)
   std::vector<int32_t> pending_resets_;
   std::vector<H2Stream*> to_start_;
   buffer::Buffer in_;

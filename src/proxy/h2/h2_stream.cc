@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
 #include "core/log.h"
 #include "proxy/downstream_connection.h"
@@ -25,7 +26,62 @@ constexpr uint64_t kDiscardLimit = 16 * 1024 * 1024;
 // A response head (or a run of 1xx heads) larger than this is refused.
 constexpr size_t kMaxResponseHead = 256 * 1024;
 const http1::Limits kHeadLimits{65536, 131072, http1::kMaxHeaders};
+// Pooled streams per worker thread, and the largest buffers a pooled stream may keep.
+constexpr size_t kPoolMax = 256;
+constexpr size_t kPooledBufferMax = 16 * 1024;
+
+struct StreamPool {
+  std::vector<H2Stream*> free;
+  ~StreamPool() {
+    for (H2Stream* s : free) delete s;
+  }
+};
+thread_local StreamPool pool;
 }  // namespace
+
+H2Stream* H2Stream::acquire(H2Connection& conn, int32_t id) {
+  if (pool.free.empty()) return new H2Stream(conn, id);
+  H2Stream* s = pool.free.back();
+  pool.free.pop_back();
+  s->conn_ = &conn;
+  s->id_ = id;
+  return s;
+}
+
+void H2Stream::release(H2Stream* s) {
+  if (pool.free.size() >= kPoolMax || s->req_.capacity() > kPooledBufferMax ||
+      s->head_buf_.capacity() > kPooledBufferMax) {
+    delete s;
+    return;
+  }
+  s->recycle();
+  pool.free.push_back(s);
+}
+
+void H2Stream::recycle() {
+  conn_ = nullptr;
+  id_ = 0;
+  exchange_ = nullptr;
+  codec_closed_ = false;
+  reported_ = false;
+  started_ = false;
+  body_wanted_ = 0;
+  body_got_ = 0;
+  mode_ = BodyMode::None;
+  method_ = http::Method::Other;
+  req_.clear();
+  req_off_ = 0;
+  req_end_ = false;
+  unconsumed_ = 0;
+  discard_ = false;
+  reset_asked_ = false;
+  discarded_ = 0;
+  resp_ = Resp::Head;
+  tunnel_ = false;
+  head_buf_.clear();
+  body_.start(http1::BodyFraming::None, 0);
+  resp_head_.clear();
+}
 
 bool H2Stream::start(const http::RequestHead& head, bool end_stream) {
   method_ = head.isExtendedConnect() ? http::Method::Get : head.method_id;
@@ -179,11 +235,10 @@ bool H2Stream::parseHeads() {
     copyFields(parsed, resp_head_.headers);
     if (parsed.framing == http1::BodyFraming::ContentLength)
       resp_head_.content_length = static_cast<int64_t>(parsed.content_length);
-    std::string rest = head_buf_.substr(parsed.head_length);
-    head_buf_.clear();
+    const size_t head_length = parsed.head_length;
     if (parsed.status < 200 && parsed.status != 101) {
       conn_->codec().submitResponseHead(id_, resp_head_, false);
-      head_buf_.swap(rest);
+      head_buf_.erase(0, head_length);
       continue;
     }
     http1::BodyFraming framing = parsed.framing;
@@ -205,7 +260,11 @@ bool H2Stream::parseHeads() {
       resp_head_.headers.remove("content-length");
     conn_->codec().submitResponseHead(id_, resp_head_, end);
     resp_ = end ? Resp::Done : Resp::Body;
-    if (!rest.empty() && resp_ == Resp::Body && !body_.feed(rest, *this)) return false;
+    // The bytes after the head are body (the fields were copied out of head_buf_ above).
+    std::string_view rest = std::string_view(head_buf_).substr(head_length);
+    const bool ok = rest.empty() || resp_ != Resp::Body || body_.feed(rest, *this);
+    head_buf_.clear();
+    if (!ok) return false;
   }
   return true;
 }

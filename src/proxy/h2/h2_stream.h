@@ -26,6 +26,12 @@ class H2Stream final : public net::VirtualPeer, private BodyReader::Sink {
  public:
   H2Stream(H2Connection& conn, int32_t id) : conn_(&conn), id_(id) {}
 
+  // A fresh stream for `conn`, taken from the worker's pool when it has one (a recycled stream
+  // keeps the memory of its buffers and header lists).
+  static H2Stream* acquire(H2Connection& conn, int32_t id);
+  // Gives a finished stream back to the pool (or frees it when the pool is full).
+  static void release(H2Stream* s);
+
   // Starts the exchange for `head` (creates the DownstreamConnection). False when the head
   // could not be expressed; the stream was then answered or reset.
   bool start(const http::RequestHead& head, bool end_stream);
@@ -53,6 +59,8 @@ class H2Stream final : public net::VirtualPeer, private BodyReader::Sink {
   void virtualClose(bool clean) override;
 
  private:
+  // Back to the state of a new stream, keeping buffer capacity.
+  void recycle();
   void onBodyData(std::span<const uint8_t> data) override;
   void onBodyEnd(const http::HeaderList* trailers) override;
   // Parses head_buf_ as far as it goes; false on a malformed response.
