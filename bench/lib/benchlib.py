@@ -363,7 +363,11 @@ WORKLOAD_NAMES = {
     "W7": "idle keep-alive connections, bytes/conn (PSS delta)",
     "W8": "fixed rate 3200 req/s (h2load --rps 50 -c64), latency",
 }
-PROXIES = ["portico", "nginx", "haproxy"]
+PROXIES = ["portico", "nginx", "haproxy", "floor", "floor-uring"]
+PEERS = ("nginx", "haproxy")
+# Reference rows (compare.sh --proxies ...,floor,floor-uring): 1:1 TCP relays with no HTTP work,
+# the kernel floor of any proxy. They get ratios to the peers like portico; targets stay portico's.
+FLOORS = ("floor", "floor-uring")
 
 
 def med(vals):
@@ -476,19 +480,30 @@ def cmd_report(records_path, out_json, meta_path=None):
         return min(vals) if vals else None
 
     for w in workloads:
-        pc = get(w, "portico", "cpu_us_per_req")
-        for peer in ("nginx", "haproxy"):
-            c = cells.get((w, "portico"))
-            if c is not None and pc is not None:
-                c[f"cpu_ratio_vs_{peer}"] = ratio(pc, get(w, peer, "cpu_us_per_req"))
+        for p in proxies:
+            if p in PEERS:
+                continue
+            c = cells.get((w, p))
+            if c is None:
+                continue
+            pc = c.get("cpu_us_per_req")
+            if pc is not None:
+                for peer in PEERS:
+                    c[f"cpu_ratio_vs_{peer}"] = ratio(pc, get(w, peer, "cpu_us_per_req"))
+            if c.get("latency_us") and w == "W8":
+                for peer in PEERS:
+                    pl = (cells.get((w, peer), {}).get("latency_us") or {}).get("p99")
+                    c[f"p99_ratio_vs_{peer}"] = ratio(c["latency_us"].get("p99"), pl)
+            if c.get("bytes_per_conn") is not None:
+                for peer in PEERS:
+                    c[f"mem_ratio_vs_{peer}"] = ratio(c["bytes_per_conn"], get(w, peer, "bytes_per_conn"))
+        # portico against the floor relays (JSON only)
         c = cells.get((w, "portico"))
-        if c is not None and c.get("latency_us") and w == "W8":
-            for peer in ("nginx", "haproxy"):
-                pl = (cells.get((w, peer), {}).get("latency_us") or {}).get("p99")
-                c[f"p99_ratio_vs_{peer}"] = ratio(c["latency_us"].get("p99"), pl)
-        if c is not None and c.get("bytes_per_conn") is not None:
-            for peer in ("nginx", "haproxy"):
-                c[f"mem_ratio_vs_{peer}"] = ratio(c["bytes_per_conn"], get(w, peer, "bytes_per_conn"))
+        if c is not None and c.get("cpu_us_per_req") is not None:
+            for fl in FLOORS:
+                r = ratio(c["cpu_us_per_req"], get(w, fl, "cpu_us_per_req"))
+                if r is not None:
+                    c[f"cpu_ratio_vs_{fl}"] = r
 
     def cpu_target(w, factor, mode):
         pc = get(w, "portico", "cpu_us_per_req")
@@ -577,6 +592,17 @@ def cmd_report(records_path, out_json, meta_path=None):
     if rows:
         out.append("Per-request cells (medians; CPU = utime+stime of all proxy threads/processes):")
         out.append(render_table(headers, rows))
+        out.append("")
+    floor_lines = []
+    for w in workloads:
+        c = cells.get((w, "portico")) or {}
+        parts = [f"{fmt(c[f'cpu_ratio_vs_{fl}'], 2)} x {fl}" for fl in FLOORS
+                 if c.get(f"cpu_ratio_vs_{fl}") is not None]
+        if parts:
+            floor_lines.append(f"{w}: portico CPU/req = " + ", ".join(parts))
+    if floor_lines:
+        out.append("Against the floor relays (1:1 TCP relays, no HTTP work: the kernel floor):")
+        out.extend(floor_lines)
         out.append("")
     if "W7" in workloads:
         mrows = []
