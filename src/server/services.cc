@@ -12,7 +12,8 @@ void Server::updateHealthChecks() {
     if (ci.config->health_check.type == config::HealthCheck::Type::None) continue;
     for (const auto& h : ci.hosts) {
       targets.push_back({ci.config->name, h.address, h.text, ci.config->health_check, h.state,
-                         ci.tls, ci.tls ? std::string(net::hostOf(h.text)) : std::string()});
+                         ci.tls, ci.tls ? std::string(net::hostOf(h.text)) : std::string(),
+                         ci.config->protocol});
     }
   }
   if (!health_) {

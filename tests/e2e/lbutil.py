@@ -485,7 +485,9 @@ def _serve_main():
                     st.health += 1
                     st.health_last = {"method": method, "target": target,
                                       "host": hdrs.get("host"),
-                                      "connection": hdrs.get("connection")}
+                                      "connection": hdrs.get("connection"),
+                                      # set by an nginx in front (h2util.NginxH2)
+                                      "proto": hdrs.get("x-upstream-protocol")}
                     status, body, delay = st.health_status, st.health_body, st.health_delay
                 if delay:
                     time.sleep(delay / 1000.0)

@@ -1,11 +1,12 @@
 """Active health checks (http, tcp, script) against real backends, seen through the admin API
 (`healthy`), the error log and the traffic distribution; failover under load with a killed and
 restarted backend, and slow start."""
+import http.client
 import os
 import stat
 import time
 
-from e2elib import free_port, wait_for
+from e2elib import HttpConn, free_port, wait_for
 from lbutil import Admin, Load, ctl_backend, lb_config
 
 INTERVAL = 0.1  # seconds; the configs below use 100ms
@@ -357,3 +358,63 @@ def test_failover_under_load_without_health_check(procs):
     finally:
         load.stop()
     assert not load.failures(), load.failures()[:5]
+
+
+# ---------------------------------------------------------------------------------------------
+# http checks over HTTP/2 (cluster protocol: h2)
+
+
+def test_http_check_speaks_http2_to_an_h2c_cluster(procs):
+    """An h2 cluster's servers may speak only HTTP/2 (here nginx `listen ... http2` without
+    TLS, which refuses HTTP/1.1): the http check is then an HTTP/2 request (h2c prior
+    knowledge), with the same status and body verdicts as over HTTP/1.1."""
+    import urllib.error
+    import urllib.request
+    from h2util import NginxH2
+    b = ctl_backend(procs, "h2only")
+    ng = NginxH2(procs.workdir / "nginx-h2c-health", b.addr).start()
+    procs.items.append(ng)
+    # The server really refuses HTTP/1.1, so an HTTP/1.1 check could not pass.
+    try:
+        urllib.request.urlopen("http://127.0.0.1:%d/health" % ng.port, timeout=3).read()
+        refused = False
+    except (urllib.error.URLError, OSError, http.client.HTTPException):
+        refused = True
+    assert refused, "nginx h2c answered HTTP/1.1: the test proves nothing"
+
+    port, aport = free_port(), free_port()
+    addr = "127.0.0.1:%d" % ng.port
+    p = procs.portico(lb_config(port, {
+        "servers": [addr], "protocol": "h2",
+        "health_check": hc(type="http", path="/health?h2=1", body_contains="ok", fall=1,
+                           rise=1)}, admin_port=aport))
+    admin = Admin(aport)
+    wait_for(lambda: b.stats()["health"] >= 3, timeout=5, msg="HTTP/2 health checks arriving")
+    last = b.stats()["health_last"]
+    assert last["method"] == "GET" and last["target"] == "/health?h2=1", last
+    assert last["host"] == addr, last  # :authority (nginx passes it on as Host)
+    assert last["proto"] == "HTTP/2.0", last
+    assert admin.servers()[addr]["healthy"] is True
+
+    off = p.log_size()
+    b.set(health_status=503)
+    timed_wait(admin, addr, False)
+    wait_for(lambda: "is DOWN" in p.log_since(off), timeout=2, msg="DOWN logged")
+    line = [ln for ln in p.log_since(off).splitlines() if "is DOWN" in ln][0]
+    assert "http status 503" in line, line
+
+    b.set(health_status=200, health_body="all ok")
+    timed_wait(admin, addr, True)
+
+    off = p.log_size()
+    b.set(health_body="nothing to see")
+    timed_wait(admin, addr, False)
+    wait_for(lambda: "is DOWN" in p.log_since(off), timeout=2, msg="DOWN logged")
+    line = [ln for ln in p.log_since(off).splitlines() if "is DOWN" in ln][0]
+    assert "body does not contain 'ok'" in line, line
+
+    b.set(health_body="ok")
+    timed_wait(admin, addr, True)
+    with HttpConn(port) as c:
+        r = c.request("GET", "/through")
+        assert r.status == 200 and r.json()["backend"] == "h2only", r

@@ -572,6 +572,35 @@ def test_upstream_h2c_cluster_multiplexes(upstream_env):
         conns, status)
 
 
+def test_upstream_h2_tls_health_checks_are_http2(procs, pki):
+    """Active http checks of a TLS h2 cluster (ALPN h2), and of an auto cluster whose server
+    picks h2, are HTTP/2 requests like the traffic (test_health.py covers h2c and the verdicts)."""
+    from h2util import NginxH2
+    from lbutil import Admin, ctl_backend
+    backends, addrs, clusters = {}, {}, {}
+    for proto in ("h2", "auto"):
+        b = ctl_backend(procs, "hc-" + proto)
+        ng = NginxH2(procs.workdir / ("nginx-tls-hc-" + proto), b.addr, tls=pki.site).start()
+        procs.items.append(ng)
+        backends[proto], addrs[proto] = b, "localhost:%d" % ng.port
+        clusters[proto] = {"servers": [addrs[proto]], "protocol": proto,
+                           "tls": {"ca": str(pki.ca_cert)},
+                           "health_check": {"type": "http", "path": "/hc-" + proto,
+                                            "interval": "100ms", "timeout": "80ms",
+                                            "fall": 1, "rise": 1}}
+    port, aport = free_port(), free_port()
+    procs.portico(h2_config(port, clusters, routes=[({"path_prefix": "/"}, "h2")],
+                            admin={"address": "127.0.0.1:%d" % aport}))
+    admin = Admin(aport)
+    for proto, b in backends.items():
+        wait_for(lambda: b.stats()["health"] >= 2, timeout=5, msg="checks of the %s cluster" % proto)
+        last = b.stats()["health_last"]
+        assert last["target"] == "/hc-" + proto and last["proto"] == "HTTP/2.0", last
+        admin.wait_field(addrs[proto], "healthy", True, name=proto)
+        b.set(health_status=500)
+        admin.wait_field(addrs[proto], "healthy", False, name=proto)
+
+
 def test_upstream_auto_speaks_what_alpn_picks(module_procs, pki):
     """protocol: auto offers h2 and http/1.1 to TLS servers: a server that picks h2 gets
     multiplexed streams, one that only knows HTTP/1.1 gets HTTP/1.1."""

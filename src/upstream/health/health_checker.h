@@ -37,6 +37,9 @@ struct Target {
   // (verification, SNI = tls_host, client certificate), as the proxied traffic does.
   std::shared_ptr<const tls::ClientContext> tls;
   std::string tls_host;
+  // Cluster `protocol:`: http checks speak HTTP/2 to h2 clusters (h2c with prior knowledge, or
+  // h2 by ALPN with tls) and, for auto, to servers that pick h2 by ALPN; HTTP/1.1 otherwise.
+  config::Cluster::Protocol protocol = config::Cluster::Protocol::Http1;
 };
 
 class HealthChecker {

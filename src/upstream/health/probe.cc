@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/ssl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/epoll.h>
@@ -16,10 +17,13 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <span>
 #include <string_view>
 #include <vector>
 
+#include "buffer/buffer.h"
 #include "http/http1/parser.h"
+#include "http/http2/client_codec.h"
 #include "http/method.h"
 #include "net/transport.h"
 
@@ -63,7 +67,7 @@ uint16_t portOf(const net::Address& a) {
 
 // ---- http and tcp ----
 
-class SocketProbe final : public Probe {
+class SocketProbe final : public Probe, private http2::ClientCallbacks {
  public:
   SocketProbe(event::Loop& loop, ProbeSet& live, ProbeOwner* owner, const Target& target)
       : Probe(loop, live, owner, target), timer_(&SocketProbe::onTimeout, this) {
@@ -119,6 +123,10 @@ class SocketProbe final : public Probe {
     } else if (isTcp() && check_.send.empty() && check_.expect.empty() && !io_.isTls()) {
       return finish(true, "");
     }
+    if (!isTcp() && !protocol_chosen_) {
+      protocol_chosen_ = true;
+      if (!chooseHttp2()) return;
+    }
     if (sent_ < out_.size() && !writeSome()) return;
     readSome();
   }
@@ -152,9 +160,14 @@ class SocketProbe final : public Probe {
     char buf[16384];
     while (!done_) {
       const ssize_t n = io_.recv(fd_, buf, sizeof buf);
-      if (n > 0) {
+      if (n > 0 && h2_) {
+        feedHttp2(buf, static_cast<size_t>(n));
+      } else if (n > 0) {
         in_.append(buf, static_cast<size_t>(n));
         isTcp() ? consumeTcp() : consumeHttp(false);
+      } else if (n == 0 && h2_) {
+        return finish(false, head_done_ ? "connection closed during the response body"
+                                        : "connection closed without a response");
       } else if (n == 0) {
         isTcp()
             ? finish(false, "connection closed before " + quoted(check_.expect) + " was received")
@@ -200,10 +213,7 @@ class SocketProbe final : public Probe {
         in_.erase(0, head_->head_length);
         continue;
       }
-      const bool expected = std::any_of(
-          check_.expect_status.begin(), check_.expect_status.end(),
-          [&](const auto& range) { return status >= range.first && status <= range.second; });
-      if (!expected) return finish(false, "http status " + std::to_string(status));
+      if (!statusExpected(status)) return finish(false, "http status " + std::to_string(status));
       if (check_.body_contains.empty()) return finish(true, "");
       head_done_ = true;
       framing_ = head_->framing;
@@ -253,6 +263,111 @@ class SocketProbe final : public Probe {
     }
   }
 
+  // ---- HTTP/2 (h2 clusters; auto clusters whose server picked h2) ----
+
+  // Decides the protocol once the connection is ready and, for HTTP/2, replaces the HTTP/1.1
+  // request with the client preface and the request stream. False when the probe finished.
+  bool chooseHttp2() {
+    using P = config::Cluster::Protocol;
+    if (protocol_ == P::Http1) return true;
+    bool picked_h2 = false;
+    if (io_.isTls()) {
+      const unsigned char* alpn = nullptr;
+      unsigned int len = 0;
+      SSL_get0_alpn_selected(io_.ssl(), &alpn, &len);
+      picked_h2 = len == 2 && alpn[0] == 'h' && alpn[1] == '2';
+    }
+    if (protocol_ == P::Auto && !picked_h2) return true;  // the server speaks HTTP/1.1
+    if (protocol_ == P::H2 && io_.isTls() && !picked_h2) {
+      finish(false, "the server did not agree to h2 (ALPN)");
+      return false;
+    }
+    h2_pool_ = std::make_unique<buffer::BufferPool>(2);
+    http2::ClientCallbacks& callbacks = *this;
+    h2_ = std::make_unique<http2::Http2ClientCodec>(*h2_pool_, callbacks, http2::Limits{});
+    http::RequestHead head;
+    head.method = check_.method;
+    head.method_id = method_;
+    head.scheme = io_.isTls() ? "https" : "http";
+    head.authority = check_.host.empty() ? address_text_ : check_.host;
+    head.path = check_.path;
+    head.headers.add("user-agent", "portico-health");
+    if (h2_->submitRequest(head, true) <= 0) {
+      finish(false, "the HTTP/2 request could not be made");
+      return false;
+    }
+    out_.clear();
+    sent_ = 0;
+    pumpHttp2();
+    return true;
+  }
+
+  // Moves the codec's pending output to out_.
+  void pumpHttp2() {
+    if (sent_ == out_.size()) {
+      out_.clear();
+      sent_ = 0;
+    }
+    while (h2_->wantsWrite()) {
+      const size_t n = h2_->flushTo(h2_out_);
+      out_.append(h2_out_.data(), h2_out_.size());
+      h2_out_.consume(h2_out_.size());
+      if (n == 0) break;
+    }
+    h2_out_.releaseIfEmpty(*h2_pool_);
+  }
+
+  void feedHttp2(const char* p, size_t n) {
+    const http2::Status st = h2_->feed(reinterpret_cast<const uint8_t*>(p), n);
+    if (done_) return;  // a callback delivered the verdict
+    if (!st.ok) {
+      return finish(false,
+                    std::string("HTTP/2 error: ") + (st.reason && *st.reason ? st.reason : "?"));
+    }
+    pumpHttp2();
+    if (sent_ < out_.size()) writeSome();
+  }
+
+  void failBody() { finish(false, "body does not contain " + quoted(check_.body_contains)); }
+
+  void onResponseHead(int32_t, http::ResponseHead&& head, bool end_stream) override {
+    if (done_ || head.status < 200) return;  // interim responses are skipped
+    const uint16_t status = head.status;
+    if (!statusExpected(status)) return finish(false, "http status " + std::to_string(status));
+    if (check_.body_contains.empty()) return finish(true, "");
+    head_done_ = true;
+    if (end_stream) failBody();
+  }
+  void onResponseData(int32_t stream_id, std::span<const uint8_t> data, bool end_stream) override {
+    if (done_ || !head_done_) return;
+    body_.append(reinterpret_cast<const char*>(data.data()), data.size());
+    h2_->consumeResponseData(stream_id, data.size());
+    if (findFrom(body_, check_.body_contains, searched_)) return finish(true, "");
+    if (end_stream) return failBody();
+    if (body_.size() > kMaxBodyBytes) {
+      finish(false, "body does not contain " + quoted(check_.body_contains) + " in its first " +
+                        std::to_string(kMaxBodyBytes >> 20) + " MiB");
+    }
+  }
+  void onResponseTrailers(int32_t, http::HeaderList&&) override {
+    if (!done_) failBody();
+  }
+  void onStreamReset(int32_t, uint32_t error_code) override {
+    finish(false, "stream reset by the server (HTTP/2 error " + std::to_string(error_code) + ")");
+  }
+  void onStreamClosed(int32_t) override {
+    if (done_) return;
+    head_done_ ? failBody() : finish(false, "stream closed without a response");
+  }
+  void onStreamWritable(int32_t) override {}
+  void onGoawayReceived(int32_t, uint32_t) override {}
+
+  bool statusExpected(uint16_t status) const {
+    return std::any_of(
+        check_.expect_status.begin(), check_.expect_status.end(),
+        [&](const auto& range) { return status >= range.first && status <= range.second; });
+  }
+
   static void onTimeout(void* ctx) {
     auto* self = static_cast<SocketProbe*>(ctx);
     std::string what = "timed out after " + std::to_string(self->check_.timeout_ms) + "ms";
@@ -268,6 +383,7 @@ class SocketProbe final : public Probe {
 
   void release() {
     timer_.cancel();
+    if (h2_pool_) h2_out_.release(*h2_pool_);
     if (fd_ >= 0) {
       loop_.remove(fd_);
       io_.reset();
@@ -301,6 +417,11 @@ class SocketProbe final : public Probe {
   uint64_t remaining_ = 0;  // ContentLength body bytes still expected
   http1::ChunkedDecoder chunked_;
   std::string body_;  // decoded body so far
+  bool protocol_chosen_ = false;
+  // HTTP/2 only (declared in destruction order: the pool outlives the codec and the buffer).
+  std::unique_ptr<buffer::BufferPool> h2_pool_;
+  std::unique_ptr<http2::Http2ClientCodec> h2_;
+  buffer::Buffer h2_out_;
 };
 
 // ---- script ----
@@ -472,7 +593,8 @@ Probe::Probe(event::Loop& loop, ProbeSet& live, ProbeOwner* owner, const Target&
       address_(target.address),
       address_text_(target.address_text),
       tls_(target.tls),
-      tls_host_(target.tls_host) {
+      tls_host_(target.tls_host),
+      protocol_(target.protocol) {
   live_.insert(this);
 }
 

@@ -60,6 +60,7 @@ class Probe : public event::IoHandler {
   std::string address_text_;
   std::shared_ptr<const tls::ClientContext> tls_;  // null: plain TCP
   std::string tls_host_;
+  config::Cluster::Protocol protocol_;
 };
 
 }  // namespace portico::upstream::health
