@@ -18,6 +18,19 @@ constexpr uint32_t kLarge = 0xffffffff;
 constexpr size_t kClasses = 8;               // 64 B .. 8 KiB payloads
 constexpr size_t kMinShift = 6;              // 64 B
 constexpr size_t kMaxCachedBytes = 1 << 20;  // per class and thread
+// Under AddressSanitizer (the fuzz builds) nothing is cached, so every use after free or
+// overflow of an nghttp2 block is still caught.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kCache = false;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kCache = false;
+#else
+constexpr bool kCache = true;
+#endif
+#else
+constexpr bool kCache = true;
+#endif
 
 constexpr size_t classSize(uint32_t cls) {
   return size_t{1} << (kMinShift + cls);
@@ -91,7 +104,7 @@ void poolFree(void* p) {
   if (!p) return;
   Header* h = headerOf(p);
   const uint32_t cls = h->cls;
-  if (cls == kLarge || (lists.count[cls] + 1) * classSize(cls) > kMaxCachedBytes) {
+  if (!kCache || cls == kLarge || (lists.count[cls] + 1) * classSize(cls) > kMaxCachedBytes) {
     std::free(h);
     return;
   }
