@@ -95,6 +95,7 @@ class SessionBase {
   // Runs nghttp2_session_mem_recv and maps fatal errors to fail().
   Status recv(const uint8_t* data, size_t len);
 
+  // The live (not Idle) stream with this id, or null.
   Stream* find(int32_t stream_id) const;
   Stream* allocStream(int32_t id);
   void freeStream(Stream* s);
@@ -136,6 +137,7 @@ class SessionBase {
   uint32_t stream_errors_ = 0;
   NvList nv_;
   Stream* free_ = nullptr;
+  mutable Stream* last_found_ = nullptr;  // find()'s one-entry cache (never an Idle stream)
   std::vector<std::unique_ptr<Stream>> all_;  // owns every Stream object ever allocated
 };
 
