@@ -20,12 +20,11 @@ def env(module_procs):
     routes = [({"host": "rw.example.com"}, "rw"), ({"host": "dead.example.com"}, "dead"),
               ({"host": "example.com"}, "web")]
     untrusted_port, trusted_port, noserver_port = free_port(), free_port(), free_port()
-    untrusted = module_procs.portico(make_config(untrusted_port, clusters, routes,
-                                                 trusted_proxies=["10.0.0.0/8"]))
-    trusted = module_procs.portico(make_config(trusted_port, clusters, routes,
-                                               trusted_proxies=["127.0.0.0/8"], via="edge-7"))
-    noserver = module_procs.portico(make_config(noserver_port, clusters, routes,
-                                                server_header=False))
+    module_procs.portico(make_config(untrusted_port, clusters, routes,
+                                     trusted_proxies=["10.0.0.0/8"]))
+    module_procs.portico(make_config(trusted_port, clusters, routes,
+                                     trusted_proxies=["127.0.0.0/8"], via="edge-7"))
+    module_procs.portico(make_config(noserver_port, clusters, routes, server_header=False))
     return {"b": b, "untrusted": untrusted_port, "trusted": trusted_port,
             "noserver": noserver_port, "dead": dead}
 

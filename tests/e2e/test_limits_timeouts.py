@@ -5,7 +5,7 @@ import time
 import pytest
 
 from e2elib import (HttpConn, build_request, chunked, free_port, make_config, raw_exchange,
-                    wait_for, ConnectionClosed)
+                    ConnectionClosed)
 
 
 @pytest.fixture(scope="module")

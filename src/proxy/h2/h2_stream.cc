@@ -28,7 +28,7 @@ constexpr size_t kMaxResponseHead = 256 * 1024;
 const http1::Limits kHeadLimits{65536, 131072, http1::kMaxHeaders};
 // Pooled streams per worker thread, and the largest buffers a pooled stream may keep.
 constexpr size_t kPoolMax = 256;
-constexpr size_t kPooledBufferMax = 16 * 1024;
+constexpr size_t kPooledBufferMax = 4 * 1024;  // bounds a full pool to ~2.5 MiB
 
 struct StreamPool {
   std::vector<H2Stream*> free;
