@@ -137,7 +137,7 @@ class SessionBase {
   uint32_t stream_errors_ = 0;
   NvList nv_;
   Stream* free_ = nullptr;
-  mutable Stream* last_found_ = nullptr;  // find()'s one-entry cache (never an Idle stream)
+  mutable Stream* last_found_ = nullptr;      // find()'s one-entry cache (never an Idle stream)
   std::vector<std::unique_ptr<Stream>> all_;  // owns every Stream object ever allocated
 };
 
