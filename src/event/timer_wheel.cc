@@ -8,10 +8,12 @@ void Timer::cancel() {
 
 void TimerWheel::unlink(Timer& t) {
   uint32_t slot = static_cast<uint32_t>(t.deadline_ms_) & (kSlots - 1);
-  if (t.prev_)
+  if (t.prev_) {
     t.prev_->next_ = t.next_;
-  else
+  } else {
     slots_[slot] = t.next_;
+    if (!t.next_) occupied_[slot >> 6] &= ~(uint64_t{1} << (slot & 63));
+  }
   if (t.next_) t.next_->prev_ = t.prev_;
   t.prev_ = t.next_ = nullptr;
   t.wheel_ = nullptr;
@@ -27,6 +29,7 @@ void TimerWheel::arm(Timer& t, uint64_t delay_ms) {
   t.next_ = slots_[slot];
   if (t.next_) t.next_->prev_ = &t;
   slots_[slot] = &t;
+  occupied_[slot >> 6] |= uint64_t{1} << (slot & 63);
   t.wheel_ = this;
   ++count_;
 }
@@ -68,11 +71,23 @@ int TimerWheel::nextTimeoutMs() const {
   // Scan a short horizon only: a far timer costs one cheap wakeup per horizon instead of a
   // scan of the whole wheel on every loop iteration.
   constexpr uint32_t kHorizon = 128;
-  for (uint32_t i = 1; i <= kHorizon; ++i) {
-    uint32_t slot = static_cast<uint32_t>(now_ms_ + i) & (kSlots - 1);
+  uint32_t i = 1;
+  while (i <= kHorizon) {
+    const uint32_t slot = static_cast<uint32_t>(now_ms_ + i) & (kSlots - 1);
+    const uint64_t bits = occupied_[slot >> 6] >> (slot & 63);
+    if (bits == 0) {  // the rest of this word is empty
+      i += 64 - (slot & 63);
+      continue;
+    }
+    const uint32_t skip = static_cast<uint32_t>(__builtin_ctzll(bits));
+    if (skip) {
+      i += skip;
+      continue;
+    }
     for (Timer* t = slots_[slot]; t; t = t->next_) {
       if (t->deadline_ms_ <= now_ms_ + i) return static_cast<int>(i);
     }
+    ++i;
   }
   return static_cast<int>(kHorizon);
 }

@@ -62,6 +62,8 @@ class TimerWheel {
   friend class Timer;
   void unlink(Timer& t);
   Timer* slots_[kSlots] = {};
+  // Bit i set: slots_[i] is non-empty (lets nextTimeoutMs() skip 64 empty slots at a time).
+  uint64_t occupied_[kSlots / 64] = {};
   uint64_t now_ms_;
   size_t count_ = 0;
 };

@@ -2,7 +2,6 @@
 
 #include <re2/re2.h>
 
-#include <cctype>
 #include <charconv>
 #include <cstring>
 
@@ -302,10 +301,7 @@ void writeUpstreamRequestHead(const http1::RequestHead& req, const RequestForwar
   w.put(v6 ? "]\"" : "");
   if (!req.host.empty()) {
     // RFC 7239 §4: a token as is, anything else (e.g. "host:port") as a quoted-string.
-    bool token = true;
-    for (char c : req.host)
-      if (!(std::isalnum(static_cast<unsigned char>(c)) || std::strchr("!#$%&'*+-.^_`|~", c)))
-        token = false;
+    const bool token = http1::isToken(req.host);
     w.put(token ? ";host=" : ";host=\"");
     w.put(req.host);
     if (!token) w.put("\"");

@@ -262,6 +262,10 @@ ParseResult scanHead(std::string_view data, size_t lim, size_t pos, uint32_t max
 
 }  // namespace
 
+bool isToken(std::string_view s) {
+  return detail::isToken(s);
+}
+
 ParseResult parseRequestHead(std::string_view data, const Limits& limits, RequestHead& out) {
   resetMessage(out);
   out.method = {};

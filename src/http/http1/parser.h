@@ -80,6 +80,9 @@ struct ParseResult {
 // request line are skipped and counted in head_length (RFC 9112 §2.2).
 ParseResult parseRequestHead(std::string_view data, const Limits& limits, RequestHead& out);
 
+// True when `s` is a non-empty token (RFC 9110 §5.6.2: tchar only).
+bool isToken(std::string_view s);
+
 // The first field named `name` (case-insensitive) of `head`, or nullptr.
 const Header* findField(const MessageHead& head, std::string_view name);
 // Its value, or "" when absent.

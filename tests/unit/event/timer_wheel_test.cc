@@ -357,6 +357,53 @@ TEST(TimerWheel, NextTimeoutNeverExceedsHorizon) {
   }
 }
 
+// nextTimeoutMs() skips empty slots through an occupancy bitmap; it must answer exactly what
+// a slot-by-slot scan of the horizon answers, whatever the arms, cancels and advances were.
+TEST(TimerWheel, NextTimeoutMatchesASlotScan) {
+  TimerWheel w(kStart);
+  std::vector<std::string> log;
+  std::vector<std::unique_ptr<Named>> timers;
+  for (int i = 0; i < 64; ++i) timers.push_back(std::make_unique<Named>("t", &log));
+  auto reference = [&]() {
+    bool any = false;
+    int best = 128;
+    for (const auto& n : timers) {
+      if (!n->timer.armed()) continue;
+      any = true;
+      const uint64_t d = n->timer.deadline();
+      const uint64_t mask = TimerWheel::kSlots - 1;
+      uint64_t i = ((d & mask) - (w.now() & mask)) & mask;  // slot distance from now
+      if (i == 0) i = TimerWheel::kSlots;
+      if (i <= 128 && d <= w.now() + i && static_cast<int>(i) < best) best = static_cast<int>(i);
+    }
+    return any ? best : -1;
+  };
+  uint64_t seed = 0x9e3779b97f4a7c15ull;
+  auto next = [&]() {
+    seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+    return seed;
+  };
+  for (int step = 0; step < 20000; ++step) {
+    Named& n = *timers[next() % timers.size()];
+    switch (next() % 4) {
+      case 0:
+      case 1: {
+        static const uint64_t kDelays[] = {1, 2, 63, 64, 65, 127, 128, 129, 500, 4095, 4096, 4160};
+        const uint64_t d = next() % 3 == 0 ? kDelays[next() % 12] : 1 + next() % 300;
+        w.arm(n.timer, d);
+        break;
+      }
+      case 2:
+        n.timer.cancel();
+        break;
+      default:
+        w.advance(w.now() + next() % 40);
+        break;
+    }
+    ASSERT_EQ(w.nextTimeoutMs(), reference()) << "step " << step;
+  }
+}
+
 TEST(TimerWheel, SizeAccounting) {
   TimerWheel w(kStart);
   std::vector<std::string> log;
