@@ -30,6 +30,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "floor_common.h"
+
 enum { BUF_SIZE = 64 * 1024, MAX_EVENTS = 256 };
 
 static char buf[BUF_SIZE];
@@ -167,22 +169,7 @@ static void accept_one(int lfd) {
 }
 
 int main(int argc, char** argv) {
-  if (argc != 3) {
-    fprintf(stderr, "usage: %s LISTEN_PORT BACKEND_PORT\n", argv[0]);
-    return 2;
-  }
-  signal(SIGPIPE, SIG_IGN);
-  struct sockaddr_in la = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[1]))};
-  la.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  backend_addr = la;
-  backend_addr.sin_port = htons((uint16_t)atoi(argv[2]));
-
-  int lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-  int one = 1;
-  if (lfd < 0) die("socket");
-  setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (bind(lfd, (struct sockaddr*)&la, sizeof la) < 0) die("bind");
-  if (listen(lfd, 511) < 0) die("listen");
+  int lfd = floor_listen(argc, argv, SOCK_NONBLOCK, &backend_addr);
   if ((epfd = epoll_create1(0)) < 0) die("epoll_create1");
   struct epoll_event lev = {.events = EPOLLIN, .data.ptr = NULL};
   if (epoll_ctl(epfd, EPOLL_CTL_ADD, lfd, &lev) < 0) die("epoll_ctl");

@@ -35,6 +35,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "floor_common.h"
+
 enum {
   NBUF = 256,            // provided buffers (a power of two); W1 needs at most 2 per connection
   BUF_SIZE = 64 * 1024,  // bytes each, like floor_relay's one buffer
@@ -281,22 +283,7 @@ static void rearm_waiting(void) {
 }
 
 int main(int argc, char** argv) {
-  if (argc != 3) {
-    fprintf(stderr, "usage: %s LISTEN_PORT BACKEND_PORT\n", argv[0]);
-    return 2;
-  }
-  signal(SIGPIPE, SIG_IGN);
-  struct sockaddr_in la = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[1]))};
-  la.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  backend_addr = la;
-  backend_addr.sin_port = htons((uint16_t)atoi(argv[2]));
-
-  lfd = socket(AF_INET, SOCK_STREAM, 0);
-  int one = 1;
-  if (lfd < 0) die("socket", errno);
-  setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (bind(lfd, (struct sockaddr*)&la, sizeof la) < 0) die("bind", errno);
-  if (listen(lfd, 511) < 0) die("listen", errno);
+  lfd = floor_listen(argc, argv, 0, &backend_addr);
 
   struct io_uring_params params;
   memset(&params, 0, sizeof params);

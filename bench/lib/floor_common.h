@@ -1,0 +1,35 @@
+// What both floor relays (floor_relay.c, floor_relay_uring.c) share: the command line and the
+// listening socket. Benchmark tools, not portico code; included as "floor_common.h".
+#pragma once
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+// Parses `PROG LISTEN_PORT BACKEND_PORT`, ignores SIGPIPE, fills *backend (127.0.0.1:BACKEND_PORT)
+// and returns a socket listening on 127.0.0.1:LISTEN_PORT (socket type flags in `type_flags`,
+// e.g. SOCK_NONBLOCK). Exits with a message on a usage or socket error.
+static int floor_listen(int argc, char** argv, int type_flags, struct sockaddr_in* backend) {
+  if (argc != 3) {
+    fprintf(stderr, "usage: %s LISTEN_PORT BACKEND_PORT\n", argv[0]);
+    exit(2);
+  }
+  signal(SIGPIPE, SIG_IGN);
+  struct sockaddr_in la = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[1]))};
+  la.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  *backend = la;
+  backend->sin_port = htons((uint16_t)atoi(argv[2]));
+  int lfd = socket(AF_INET, SOCK_STREAM | type_flags, 0);
+  int one = 1;
+  if (lfd < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+      bind(lfd, (struct sockaddr*)&la, sizeof la) < 0 || listen(lfd, 511) < 0) {
+    fprintf(stderr, "%s: listen on port %s: %s\n", argv[0], argv[1], strerror(errno));
+    exit(1);
+  }
+  return lfd;
+}
