@@ -2,6 +2,7 @@
 
 #include <openssl/err.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -17,6 +18,10 @@ namespace {
 constexpr uint32_t kStallCheckMs = 1000;
 // How long a draining connection waits for the PING that confirms its shutdown notice.
 constexpr uint32_t kDrainPingMs = 2000;
+// How long a connection that sent its last GOAWAY keeps reading (and dropping) what the client
+// still sends before closing (Envoy's delayed_close_timeout is 1 s as well). Closing a socket
+// with unread input resets it, and the reset can destroy the GOAWAY before the client reads it.
+constexpr uint32_t kLingerMs = 1000;
 
 http2::Limits limitsOf(const config::ListenerHttp2& c) {
   http2::Limits l;
@@ -40,7 +45,7 @@ void H2Connection::start(server::Worker& w, server::ListenerSocket& ls, int fd, 
   if (!initial.empty()) {
     http2::Status st =
         c->codec_->feed(reinterpret_cast<const uint8_t*>(initial.data()), initial.size());
-    if (!st.ok) c->eof_ = true;
+    if (!st.ok) c->failed_ = true;
     c->startStreams();
   }
   c->drive();
@@ -69,6 +74,10 @@ H2Connection::~H2Connection() {
 
 void H2Connection::onEvents(uint32_t events) {
   if (closed_) return;
+  if (lingering_) {
+    discardInput();
+    return;
+  }
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) can_read_ = true;
   if (events & (EPOLLHUP | EPOLLERR)) error_ = true;
   if (events & EPOLLOUT) can_write_ = true;
@@ -88,7 +97,7 @@ void H2Connection::scheduleFlush() {
 
 void H2Connection::runDeferred() {
   flush_deferred_ = false;
-  if (!closed_) drive();
+  if (!closed_ && !lingering_) drive();
 }
 
 void H2Connection::drive() {
@@ -113,8 +122,12 @@ void H2Connection::drive() {
   }
   in_drive_ = false;
   reapStreams();
-  if (error_ || (eof_ && out_.empty()) || (codec_->shouldClose() && out_.empty())) {
+  if (error_ || (eof_ && out_.empty())) {
     close();
+    return;
+  }
+  if ((failed_ || codec_->shouldClose()) && out_.empty()) {
+    linger();
     return;
   }
   if (redo_ && !flush_deferred_) {  // more to do than one drive allows: continue next round
@@ -125,7 +138,7 @@ void H2Connection::drive() {
 }
 
 bool H2Connection::readSome(bool& progress) {
-  if (!can_read_ || eof_) return true;
+  if (!can_read_ || eof_ || failed_) return true;
   // Stop reading while our output backs up: a client that does not read its responses (or
   // floods us with frames that need answers) gets no more input processed.
   if (out_.size() > 0 && !can_write_) return true;
@@ -140,7 +153,7 @@ bool H2Connection::readSome(bool& progress) {
     startStreams();
     if (!st.ok) {
       log::debug("{}: HTTP/2 connection error: {}", peer_ip_, st.reason);
-      eof_ = true;  // flush the GOAWAY, then close
+      failed_ = true;  // flush the GOAWAY, then close (linger())
     }
     return true;
   }
@@ -182,7 +195,7 @@ bool H2Connection::flush(bool& progress) {
 
 void H2Connection::onRequestHead(int32_t stream_id, http::RequestHead&& head, bool end_stream) {
   H2Stream* s = H2Stream::acquire(*this, stream_id);
-  streams_.push_back(s);
+  streams_.push_back({stream_id, s});
   s->start(head, end_stream);
 }
 
@@ -246,7 +259,7 @@ void H2Connection::reapStreams() {
     reaping_.swap(finished_);
     for (H2Stream* s : reaping_) {
       for (size_t i = 0; i < streams_.size(); ++i) {
-        if (streams_[i] != s) continue;
+        if (streams_[i].second != s) continue;
         streams_[i] = streams_.back();
         streams_.pop_back();
         break;
@@ -258,20 +271,20 @@ void H2Connection::reapStreams() {
 }
 
 H2Stream* H2Connection::find(int32_t stream_id) const {
-  for (H2Stream* s : streams_)
-    if (s->id() == stream_id) return s;
+  for (const auto& [id, s] : streams_)
+    if (id == stream_id) return s;
   return nullptr;
 }
 
 void H2Connection::onDrain() {
-  if (closed_) return;
+  if (closed_ || lingering_) return;
   codec_->startGracefulShutdown();
   drain_started_ms_ = worker_.loop().nowMs();
   scheduleFlush();
 }
 
 void H2Connection::armTimer() {
-  if (closed_) return;
+  if (closed_ || lingering_) return;
   uint32_t ms;
   if (drain_started_ms_)
     ms = kDrainPingMs;
@@ -285,6 +298,10 @@ void H2Connection::armTimer() {
 void H2Connection::onTimer(void* self) {
   auto* c = static_cast<H2Connection*>(self);
   if (c->closed_) return;
+  if (c->lingering_) {
+    c->close();
+    return;
+  }
   if (c->drain_started_ms_) {
     // The client did not confirm the shutdown notice in time: send the final GOAWAY.
     c->codec_->finishGracefulShutdown();
@@ -306,17 +323,48 @@ void H2Connection::onTimer(void* self) {
   c->drive();
 }
 
+void H2Connection::abortStreams() {
+  to_start_.clear();
+  // Abort every exchange still running; each stream then reports itself finished.
+  std::vector<H2Stream*> live;
+  live.reserve(streams_.size());
+  for (const auto& [id, s] : streams_) live.push_back(s);
+  for (H2Stream* s : live) s->detach();
+  reapStreams();
+}
+
+void H2Connection::linger() {
+  if (lingering_) return;
+  lingering_ = true;
+  abortStreams();
+  io_.sendCloseNotify();
+  ::shutdown(fd_, SHUT_WR);  // FIN after what is queued (the GOAWAY)
+  in_.release(worker_.buffers());
+  out_.release(worker_.buffers());
+  worker_.loop().timers().arm(timer_, kLingerMs);
+  discardInput();
+}
+
+void H2Connection::discardInput() {
+  // Raw reads: after close_notify the TLS layer has nothing more to say either.
+  char scratch[4096];
+  for (;;) {
+    const ssize_t n = ::recv(fd_, scratch, sizeof scratch, 0);
+    if (n > 0) continue;
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    close();  // the client closed too (or the socket failed): done
+    return;
+  }
+}
+
 void H2Connection::close() {
   if (closed_) return;
   closed_ = true;
   timer_.cancel();
   worker_.removeDrainListener(this);
-  to_start_.clear();
-  // Abort every exchange still running; each stream then reports itself finished.
-  std::vector<H2Stream*> live = streams_;
-  for (H2Stream* s : live) s->detach();
-  reapStreams();
-  if (!error_) io_.sendCloseNotify();
+  abortStreams();
+  if (!error_ && !lingering_) io_.sendCloseNotify();
   io_.reset();
   ::close(fd_);
   fd_ = -1;

@@ -7,6 +7,8 @@
 // Thread: owned by one worker; lives until close().
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "buffer/buffer.h"
 #include "event/loop.h"
@@ -79,6 +81,13 @@ class H2Connection final : public event::IoHandler,
   H2Stream* find(int32_t stream_id) const;
   void armTimer();
   static void onTimer(void* self);
+  // Aborts the exchanges of all live streams and reaps them.
+  void abortStreams();
+  // The last GOAWAY is written: ends our side (close_notify, FIN) and reads and drops the
+  // client's input until it closes or kLingerMs pass, then close().
+  void linger();
+  // Reads and drops input while lingering; closes at EOF or on an error.
+  void discardInput();
   void close();
 
   server::Worker& worker_;
@@ -88,8 +97,9 @@ class H2Connection final : public event::IoHandler,
   net::Address peer_;
   std::string peer_ip_;  // formatted once for every stream's exchange
   std::unique_ptr<http2::Http2ServerCodec> codec_;
-  // Live streams (at most max_concurrent_streams, searched linearly: no per-stream node).
-  std::vector<H2Stream*> streams_;
+  // Live streams by id (at most max_concurrent_streams, searched linearly over contiguous ids:
+  // no per-stream node, no pointer chasing).
+  std::vector<std::pair<int32_t, H2Stream*>> streams_;
   std::vector<H2Stream*> finished_;
   std::vector<H2Stream*> reaping_;  // reapStreams()'s batch (kept for its capacity)
   std::vector<int32_t> pending_resets_;
@@ -102,7 +112,9 @@ class H2Connection final : public event::IoHandler,
   uint64_t drain_started_ms_ = 0;
   bool can_read_ = true;
   bool can_write_ = true;
-  bool eof_ = false;
+  bool eof_ = false;        // the client closed its side
+  bool failed_ = false;     // connection error: GOAWAY queued, no more input processed
+  bool lingering_ = false;  // see linger()
   bool error_ = false;
   bool in_drive_ = false;
   bool redo_ = false;
