@@ -243,9 +243,10 @@ exit 0
     assert t <= 2 * 0.25 + SLACK, t
     flag.unlink()
     timed_wait(admin, b.addr, True, timeout=3)
-    # Hung scripts were killed, not left behind.
+    # Hung scripts were killed, not left behind. Exactly `sleep 30`: a `sleep 300` elsewhere
+    # on the machine is not ours (it made this check fail when one ran beside the suite).
     wait_for(lambda: not [pid for pid in os.listdir("/proc") if pid.isdigit() and
-                          _cmdline(pid).startswith("sleep\0" + "30")],
+                          _cmdline(pid) == "sleep\0" + "30\0"],
              timeout=3, msg="timed-out check scripts killed")
 
 
