@@ -163,4 +163,14 @@ void Transport::shutdownWrite(int fd) {
   ::shutdown(fd, SHUT_WR);
 }
 
+bool discardInput(int fd) {
+  char scratch[4096];
+  for (;;) {
+    const ssize_t n = ::recv(fd, scratch, sizeof scratch, 0);
+    if (n > 0) continue;
+    if (n < 0 && errno == EINTR) continue;
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+  }
+}
+
 }  // namespace portico::net

@@ -101,4 +101,8 @@ class Transport {
   VirtualPeer* virt_ = nullptr;  // virtual: ssl_ (if any) is the carrying connection's
 };
 
+// Reads and drops what socket `fd` holds, raw (a lingering close: TLS has nothing more to say).
+// True when nothing is left for now (EAGAIN); false when the connection ended (EOF or error).
+bool discardInput(int fd);
+
 }  // namespace portico::net

@@ -11,7 +11,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <new>
 
+#include "buffer/small_alloc.h"
 #include "core/log.h"
 #include "proxy/error_response.h"
 #include "proxy/forwarding.h"
@@ -53,45 +55,14 @@ const char* DownstreamConnection::stateName(State s) {
   return "?";
 }
 
-namespace {
-// Freed connection objects kept per thread for reuse, at most kSlotCacheMax.
-struct FreeSlot {
-  FreeSlot* next;
-};
-struct SlotCache {
-  FreeSlot* head = nullptr;
-  size_t count = 0;
-  ~SlotCache() {
-    while (head) {
-      FreeSlot* s = head;
-      head = s->next;
-      ::operator delete(s);
-    }
-  }
-};
-constexpr size_t kSlotCacheMax = 1024;
-thread_local SlotCache slot_cache;
-}  // namespace
-
 void* DownstreamConnection::operator new(size_t size) {
-  if (size == sizeof(DownstreamConnection) && slot_cache.head) {
-    FreeSlot* s = slot_cache.head;
-    slot_cache.head = s->next;
-    --slot_cache.count;
-    return s;
-  }
-  return ::operator new(size);
+  void* p = buffer::smallAlloc(size);
+  if (!p) throw std::bad_alloc();
+  return p;
 }
 
-void DownstreamConnection::operator delete(void* p, size_t size) {
-  if (size != sizeof(DownstreamConnection) || slot_cache.count >= kSlotCacheMax) {
-    ::operator delete(p);
-    return;
-  }
-  auto* s = static_cast<FreeSlot*>(p);
-  s->next = slot_cache.head;
-  slot_cache.head = s;
-  ++slot_cache.count;
+void DownstreamConnection::operator delete(void* p) {
+  buffer::smallFree(p);
 }
 
 void DownstreamConnection::create(server::Worker& w, server::ListenerSocket& ls, int fd,
@@ -931,15 +902,12 @@ void DownstreamConnection::stepClosing() {
 }
 
 void DownstreamConnection::stepLinger() {
-  char scratch[4096];
-  while (can_read_) {
-    ssize_t n = ::read(fd_, scratch, sizeof scratch);
-    if (n > 0) continue;
-    if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+  if (can_read_) {
+    can_read_ = false;
+    if (!net::discardInput(fd_)) {
       close();
       return;
     }
-    if (errno != EINTR) can_read_ = false;
   }
   if (client_error_) close();
 }

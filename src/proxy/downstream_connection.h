@@ -39,10 +39,10 @@ class DownstreamConnection final : public event::IoHandler,
   // The stream carrying this virtual connection is gone: abort the exchange and close now.
   void abortFromPeer();
 
-  // Connection objects are recycled through a bounded per-thread free list (a virtual
+  // Connection objects come from buffer::smallAlloc's per-thread free lists (a virtual
   // connection is made for every HTTP/2 stream); any thread may free one.
   static void* operator new(size_t size);
-  static void operator delete(void* p, size_t size);
+  static void operator delete(void* p);
 
   void onEvents(uint32_t events) override;
   void onUpstreamEvent() override;

@@ -2,7 +2,6 @@
 
 #include <openssl/err.h>
 #include <sys/epoll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -337,8 +336,7 @@ void H2Connection::linger() {
   if (lingering_) return;
   lingering_ = true;
   abortStreams();
-  io_.sendCloseNotify();
-  ::shutdown(fd_, SHUT_WR);  // FIN after what is queued (the GOAWAY)
+  io_.shutdownWrite(fd_);  // close_notify, then FIN after what is queued (the GOAWAY)
   in_.release(worker_.buffers());
   out_.release(worker_.buffers());
   worker_.loop().timers().arm(timer_, kLingerMs);
@@ -346,16 +344,7 @@ void H2Connection::linger() {
 }
 
 void H2Connection::discardInput() {
-  // Raw reads: after close_notify the TLS layer has nothing more to say either.
-  char scratch[4096];
-  for (;;) {
-    const ssize_t n = ::recv(fd_, scratch, sizeof scratch, 0);
-    if (n > 0) continue;
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
-    close();  // the client closed too (or the socket failed): done
-    return;
-  }
+  if (!net::discardInput(fd_)) close();  // the client closed too (or the socket failed)
 }
 
 void H2Connection::close() {

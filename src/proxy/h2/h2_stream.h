@@ -59,7 +59,8 @@ class H2Stream final : public net::VirtualPeer, private BodyReader::Sink {
   void virtualClose(bool clean) override;
 
  private:
-  // Back to the state of a new stream, keeping buffer capacity.
+  // Back to the state of a new stream, keeping buffer capacity. Every member below must be
+  // reset here (a pooled stream must not carry anything of its previous exchange).
   void recycle();
   void onBodyData(std::span<const uint8_t> data) override;
   void onBodyEnd(const http::HeaderList* trailers) override;
