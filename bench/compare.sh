@@ -14,11 +14,12 @@
 #   --idle-conns N        connections for W7 (default 10000)
 #   --w4-rate N           W4 requests per second of --duration (default 1000)
 #   --workloads LIST      comma-separated subset of W1,W2,W3,W4,W5,W7,W8 (default all)
-#   --proxies LIST        comma-separated subset of portico,nginx,haproxy,floor,floor-uring
-#                         (default portico,nginx,haproxy). floor and floor-uring are reference
-#                         1:1 TCP relays with no HTTP work (bench/lib/floor_relay*.c, built with
-#                         gcc into the run directory): the kernel floor of any proxy. They run
-#                         W1, W2, W3 and W8 only.
+#   --proxies LIST        comma-separated subset of portico,nginx,haproxy,floor,floor-uring,
+#                         floor-h2 (default portico,nginx,haproxy). floor and floor-uring are
+#                         reference 1:1 TCP relays with no HTTP work (bench/lib/floor_relay*.c,
+#                         built with gcc into the run directory): the kernel floor of any proxy;
+#                         they run W1, W2, W3 and W8 only. floor-h2 (floor_relay_h2.c) is the
+#                         least an HTTP/2-over-TLS to HTTP/1.1 keep-alive proxy must do; W5 only.
 #   --access-log          access logs on for all proxies (JSON lines to a file); default off for all
 #   --syscall-tool T      auto | perf | strace | none (default auto: perf if it works, else strace)
 #   --syscall-duration S  seconds of the separate syscall-counting run per cell (default 3)
@@ -91,7 +92,7 @@ case $SYSCALL_TOOL in auto | perf | strace | none) ;; *) die "--syscall-tool mus
 IFS=, read -r -a WL <<<"$WORKLOADS"
 IFS=, read -r -a PX <<<"$PROXIES"
 for w in "${WL[@]}"; do case $w in W1 | W2 | W3 | W4 | W5 | W7 | W8) ;; *) die "unknown workload '$w' (W1,W2,W3,W4,W5,W7,W8)" ;; esac; done
-for p in "${PX[@]}"; do case $p in portico | nginx | haproxy | floor | floor-uring) ;; *) die "unknown proxy '$p' (portico,nginx,haproxy,floor,floor-uring)" ;; esac; done
+for p in "${PX[@]}"; do case $p in portico | nginx | haproxy | floor | floor-uring | floor-h2) ;; *) die "unknown proxy '$p' (portico,nginx,haproxy,floor,floor-uring,floor-h2)" ;; esac; done
 ((${#WL[@]} > 0)) || die "no workload selected"
 ((${#PX[@]} > 0)) || die "no proxy selected"
 [[ $OUT = /* ]] || OUT=$PWD/$OUT
@@ -108,14 +109,17 @@ ensure_packages() {
     PATH=$PATH:/usr/sbin:/sbin command -v "$cmd" >/dev/null 2>&1 || missing+=("${pkg_of[$cmd]}")
   done
   [[ -x $PY ]] || missing+=(python3)
-  # the floor relays are compiled here (gcc; floor-uring also needs liburing's header and library)
-  if [[ ",$PROXIES," = *,floor,* || ",$PROXIES," = *,floor-uring,* ]]; then
+  # the floor relays are compiled here (gcc; floor-uring also needs liburing's header and
+  # library, floor-h2 OpenSSL's and nghttp2's)
+  if [[ ",$PROXIES," = *,floor* ]]; then
     command -v gcc >/dev/null 2>&1 || missing+=(gcc libc6-dev)
   fi
-  if [[ ",$PROXIES," = *,floor-uring,* ]]; then
-    dpkg-query -W -f='${Status}' liburing-dev 2>/dev/null | grep -q 'install ok installed' ||
-      missing+=(liburing-dev)
-  fi
+  local devs=() dev
+  [[ ",$PROXIES," = *,floor-uring,* ]] && devs+=(liburing-dev)
+  [[ ",$PROXIES," = *,floor-h2,* ]] && devs+=(libssl-dev libnghttp2-dev)
+  for dev in "${devs[@]+"${devs[@]}"}"; do
+    dpkg-query -W -f='${Status}' "$dev" 2>/dev/null | grep -q 'install ok installed' || missing+=("$dev")
+  done
   ((${#missing[@]} == 0)) && return 0
   mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
   ((EUID == 0)) || die "missing packages (${missing[*]}); run as root or: apt-get install ${missing[*]}"
@@ -286,23 +290,34 @@ mode_of() {
   esac
 }
 
-# fits PROXY W: whether PROXY runs workload W. The floor relays are plain TCP relays: no TLS
+# fits PROXY W: whether PROXY runs workload W. floor and floor-uring are plain TCP relays: no TLS
 # (W4, W5), and no W7 (a 1:1 relay holds one backend connection per client connection, more than
 # the backend's 4096, and its per-connection state is kernel socket memory that PSS does not
-# show).
+# show). floor-h2 speaks HTTP/2 over TLS only: W5.
 fits() {
   case $1:$2 in
     floor:W1 | floor:W2 | floor:W3 | floor:W8 | floor-uring:W1 | floor-uring:W2 | floor-uring:W3 | floor-uring:W8) return 0 ;;
-    floor:* | floor-uring:*) return 1 ;;
+    floor-h2:W5) return 0 ;;
+    floor*:*) return 1 ;;
   esac
   return 0
 }
 
-# skip_reason W: why the floor relays skip W
+# speaks PROXY MODE: whether PROXY can be started in MODE (see mode_of)
+speaks() {
+  case $1:$2 in
+    floor:plain | floor-uring:plain | floor-h2:h2) return 0 ;;
+    floor*:*) return 1 ;;
+  esac
+  return 0
+}
+
+# skip_reason PROXY W: why the floor relay PROXY skips W
 skip_reason() {
-  case $1 in
-    W4 | W5) echo "TLS: the floor relays do not terminate TLS" ;;
-    W7) echo "a 1:1 relay holds a backend connection per idle client connection (beyond the backend's 4096) and its per-connection cost is kernel socket memory that PSS does not show" ;;
+  case $1:$2 in
+    floor-h2:*) echo "plain/W4: the h2 floor relay only speaks HTTP/2 over TLS" ;;
+    *:W4 | *:W5) echo "TLS: the floor relays do not terminate TLS" ;;
+    *:W7) echo "a 1:1 relay holds a backend connection per idle client connection (beyond the backend's 4096) and its per-connection cost is kernel socket memory that PSS does not show" ;;
   esac
 }
 
@@ -315,6 +330,7 @@ floor_bin() {
   case $name in
     floor) src=$LIB/floor_relay.c ;;
     floor-uring) src=$LIB/floor_relay_uring.c libs=(-luring) ;;
+    floor-h2) src=$LIB/floor_relay_h2.c libs=(-lssl -lcrypto -lnghttp2) ;;
   esac
   if [[ ! -x $bin ]]; then
     mkdir -p "$RUN_DIR/bin"
@@ -377,6 +393,13 @@ start_proxy() {
       bin=$(floor_bin "$name")
       start_bg 0 "$dir/stdout.log" "$dir/stderr.log" "$bin" "$PROXY_PORT" "$BACKEND_PORT"
       ;;
+    floor-h2)
+      [[ $mode = h2 ]] || die "$name speaks HTTP/2 over TLS only, not $mode"
+      local bin
+      bin=$(floor_bin "$name")
+      start_bg 0 "$dir/stdout.log" "$dir/stderr.log" "$bin" "$PROXY_PORT" "$BACKEND_PORT" \
+        "$RUN_DIR/tls/cert.pem" "$RUN_DIR/tls/key.pem"
+      ;;
   esac
   PROXY_PID=$BG_PID
   PROXY_URL=$scheme://127.0.0.1:$PROXY_PORT
@@ -434,7 +457,7 @@ for w in "${WL[@]}"; do
 done
 for m in "${MODES[@]}"; do
   for p in "${PX[@]}"; do
-    [[ $m = plain || $p != floor* ]] || continue
+    speaks "$p" "$m" || continue
     start_proxy "$p" "$m"
     verify_bytes "$p" "$m"
     [[ $m = plain ]] || no_resumption "$p"
@@ -604,7 +627,7 @@ LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 say "workloads ${WL[*]}, proxies ${PX[*]}, $REPS rep(s) of ${DURATION}s, access logs $( ((ACCESS_LOG)) && echo on || echo off), syscalls via $SYSCALL_TOOL"
 for w in "${WL[@]}"; do
   for p in "${PX[@]}"; do
-    if ! fits "$p" "$w"; then say "$p: skipped for $w ($(skip_reason "$w"))"; fi
+    if ! fits "$p" "$w"; then say "$p: skipped for $w ($(skip_reason "$p" "$w"))"; fi
   done
   for ((rep = 1; rep <= REPS; rep++)); do
     for p in "${PX[@]}"; do
@@ -623,16 +646,20 @@ done
 # Report
 
 META=$RUN_DIR/meta.json
-V_GCC=n/a V_LIBURING=n/a # the floor relays' compiler and liburing, when they were built
+V_GCC=n/a V_LIBURING=n/a V_LIBSSL=n/a V_LIBNGHTTP2=n/a # the floor relays' compiler and libraries, when built
 [[ -f $RUN_DIR/bin/build.txt ]] && V_GCC=$(gcc --version 2>&1 | head -n1)
 [[ -x $RUN_DIR/bin/floor-uring ]] && V_LIBURING=$(dpkg-query -W -f='${Version}' liburing-dev 2>/dev/null || echo n/a)
+if [[ -x $RUN_DIR/bin/floor-h2 ]]; then
+  V_LIBSSL=$(dpkg-query -W -f='${Version}' libssl-dev 2>/dev/null || echo n/a)
+  V_LIBNGHTTP2=$(dpkg-query -W -f='${Version}' libnghttp2-dev 2>/dev/null || echo n/a)
+fi
 START_DATE=$START_DATE LOAD_BEFORE=$LOAD_BEFORE LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg) \
   REPS=$REPS DURATION=$DURATION WARMUP=$WARMUP IDLE_CONNS=$IDLE_CONNS ACCESS_LOG=$ACCESS_LOG W4_RATE=$W4_RATE \
   SYSCALL_TOOL=$SYSCALL_TOOL SYSCALL_DURATION=$SYSCALL_DURATION RUN_DIR=$RUN_DIR NOFILE=$NOFILE \
   V_PORTICO="$( [[ -x $PORTICO ]] && "$PORTICO" --version 2>&1 | head -n1 || echo n/a)" V_NGINX="$(nginx -v 2>&1 | head -n1)" \
   V_HAPROXY="$(haproxy -v 2>&1 | head -n1)" V_WRK="$(wrk -v 2>&1 | head -n1)" \
   V_H2LOAD="$(h2load --version 2>&1 | head -n1)" V_KERNEL="$(uname -r)" \
-  V_GCC="$V_GCC" V_LIBURING="$V_LIBURING" \
+  V_GCC="$V_GCC" V_LIBURING="$V_LIBURING" V_LIBSSL="$V_LIBSSL" V_LIBNGHTTP2="$V_LIBNGHTTP2" \
   V_CPU="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')" \
   PORTICO_BIN=$PORTICO PORTICO_SHA="$( [[ -f $PORTICO ]] && sha256sum "$PORTICO" | cut -c1-16 || echo n/a)" \
   GIT_COMMIT="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo n/a)" \
@@ -656,7 +683,8 @@ meta = {
     "nofile": int(e["NOFILE"]), "loadavg_before": e["LOAD_BEFORE"], "loadavg_after": e["LOAD_AFTER"],
     "versions": {"portico": e["V_PORTICO"], "nginx": e["V_NGINX"], "haproxy": e["V_HAPROXY"],
                  "wrk": e["V_WRK"], "h2load": e["V_H2LOAD"], "kernel": e["V_KERNEL"], "cpu": e["V_CPU"]},
-    "floor_versions": {"gcc": e["V_GCC"], "liburing-dev": e["V_LIBURING"]},
+    "floor_versions": {"gcc": e["V_GCC"], "liburing-dev": e["V_LIBURING"],
+                       "libssl-dev": e["V_LIBSSL"], "libnghttp2-dev": e["V_LIBNGHTTP2"]},
     "portico_binary": e["PORTICO_BIN"], "portico_sha256_prefix": e["PORTICO_SHA"],
     "git_commit": e["GIT_COMMIT"], "git_modified_files": int(e["GIT_DIRTY"] or 0),
     "layout": "proxy on CPU 0 (taskset -c 0, one worker); backend nginx and load generator on CPU 1",

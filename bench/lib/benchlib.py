@@ -363,11 +363,13 @@ WORKLOAD_NAMES = {
     "W7": "idle keep-alive connections, bytes/conn (PSS delta)",
     "W8": "fixed rate 3200 req/s (h2load --rps 50 -c64), latency",
 }
-PROXIES = ["portico", "nginx", "haproxy", "floor", "floor-uring"]
+PROXIES = ["portico", "nginx", "haproxy", "floor", "floor-uring", "floor-h2"]
 PEERS = ("nginx", "haproxy")
-# Reference rows (compare.sh --proxies ...,floor,floor-uring): 1:1 TCP relays with no HTTP work,
-# the kernel floor of any proxy. They get ratios to the peers like portico; targets stay portico's.
-FLOORS = ("floor", "floor-uring")
+# Reference rows (compare.sh --proxies ...,floor,floor-uring,floor-h2): floor and floor-uring are
+# 1:1 TCP relays with no HTTP work, the kernel floor of any proxy; floor-h2 (W5) is the least an
+# HTTP/2-over-TLS to HTTP/1.1 keep-alive proxy does. They get ratios to the peers like portico;
+# targets stay portico's.
+FLOORS = ("floor", "floor-uring", "floor-h2")
 
 
 def med(vals):
@@ -601,7 +603,8 @@ def cmd_report(records_path, out_json, meta_path=None):
         if parts:
             floor_lines.append(f"{w}: portico CPU/req = " + ", ".join(parts))
     if floor_lines:
-        out.append("Against the floor relays (1:1 TCP relays, no HTTP work: the kernel floor):")
+        out.append("Against the floor relays (floor, floor-uring: 1:1 TCP relays, the kernel floor; "
+                   "floor-h2: minimal HTTP/2+TLS to HTTP/1.1 proxy):")
         out.extend(floor_lines)
         out.append("")
     if "W7" in workloads:

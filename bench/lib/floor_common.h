@@ -1,5 +1,5 @@
-// What both floor relays (floor_relay.c, floor_relay_uring.c) share: the command line and the
-// listening socket. Benchmark tools, not portico code; included as "floor_common.h".
+// What the floor relays (floor_relay.c, floor_relay_uring.c, floor_relay_h2.c) share: the command
+// line and the listening socket. Benchmark tools, not portico code; included as "floor_common.h".
 #pragma once
 #include <arpa/inet.h>
 #include <errno.h>
@@ -11,12 +11,15 @@
 #include <string.h>
 #include <sys/socket.h>
 
-// Parses `PROG LISTEN_PORT BACKEND_PORT`, ignores SIGPIPE, fills *backend (127.0.0.1:BACKEND_PORT)
+// Parses `PROG LISTEN_PORT BACKEND_PORT` followed by `nextra` more arguments (named in
+// `extra_usage`, for the usage message), ignores SIGPIPE, fills *backend (127.0.0.1:BACKEND_PORT)
 // and returns a socket listening on 127.0.0.1:LISTEN_PORT (socket type flags in `type_flags`,
 // e.g. SOCK_NONBLOCK). Exits with a message on a usage or socket error.
-static int floor_listen(int argc, char** argv, int type_flags, struct sockaddr_in* backend) {
-  if (argc != 3) {
-    fprintf(stderr, "usage: %s LISTEN_PORT BACKEND_PORT\n", argv[0]);
+static int floor_listen_args(int argc, char** argv, int nextra, const char* extra_usage,
+                             int type_flags, struct sockaddr_in* backend) {
+  if (argc != 3 + nextra) {
+    fprintf(stderr, "usage: %s LISTEN_PORT BACKEND_PORT%s%s\n", argv[0], nextra ? " " : "",
+            extra_usage);
     exit(2);
   }
   signal(SIGPIPE, SIG_IGN);
@@ -32,4 +35,9 @@ static int floor_listen(int argc, char** argv, int type_flags, struct sockaddr_i
     exit(1);
   }
   return lfd;
+}
+
+// floor_listen_args for exactly `PROG LISTEN_PORT BACKEND_PORT`.
+static inline int floor_listen(int argc, char** argv, int type_flags, struct sockaddr_in* backend) {
+  return floor_listen_args(argc, argv, 0, "", type_flags, backend);
 }
