@@ -534,7 +534,9 @@ static void client_close(struct client* c) {
   dead_clients = c;
 }
 
-// Reads and decrypts what the client sent and feeds it to nghttp2 (handshake included).
+// Reads and decrypts what the client sent and feeds it to nghttp2 (handshake included). The
+// server's SETTINGS go out with the first answer to the client's bytes, so a client that only
+// handshakes (openssl s_client in compare.sh's resumption check) gets no HTTP/2 frames.
 static void client_read(struct client* c, int read_all) {
   c->drained = 0;
   c->read_all = read_all;
@@ -547,6 +549,7 @@ static void client_read(struct client* c, int read_all) {
         client_close(c);
         return;
       }
+      mark_dirty(c);  // nghttp2 may have frames to send (the first time: its SETTINGS)
       continue;
     }
     int e = SSL_get_error(c->ssl, r);
@@ -559,7 +562,6 @@ static void client_read(struct client* c, int read_all) {
     client_close(c);  // closed, TLS alert or socket error
     return;
   }
-  if (SSL_is_init_finished(c->ssl)) mark_dirty(c);
 }
 
 // SSL_writes c->out. Returns 1 when all was written, 0 when waiting for EPOLLOUT, -1 on close.
