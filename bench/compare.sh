@@ -316,7 +316,7 @@ speaks() {
 skip_reason() {
   case $1:$2 in
     floor-h2:*) echo "plain/W4: the h2 floor relay only speaks HTTP/2 over TLS" ;;
-    *:W4 | *:W5) echo "TLS: the floor relays do not terminate TLS" ;;
+    *:W4 | *:W5) echo "TLS: the 1:1 floor relays do not terminate TLS" ;;
     *:W7) echo "a 1:1 relay holds a backend connection per idle client connection (beyond the backend's 4096) and its per-connection cost is kernel socket memory that PSS does not show" ;;
   esac
 }
