@@ -3,11 +3,29 @@
 #include <openssl/err.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstring>
 
 namespace portico::net {
 
 namespace {
+// The tag a socket BIO's callback argument holds while its last completed read came back
+// short (the socket had nothing more at that moment); null otherwise. A tag, not data: the
+// state lives on the BIO, so it follows the SSL when a connection changes owner.
+char kShortReadTag;
+
+// BIO callback on a TLS connection's socket BIO: notes whether each completed read was short.
+long sawSocketRead(BIO* bio, int oper, const char*, size_t len, int, long, int ret,
+                   size_t* processed) {
+  if (oper == (BIO_CB_READ | BIO_CB_RETURN) && ret > 0 && processed != nullptr)
+    BIO_set_callback_arg(bio, *processed < len ? &kShortReadTag : nullptr);
+  return ret;
+}
+
+// The largest TLS record payload (RFC 8446 §5.1): what one SSL_write_ex call turns into one
+// record.
+constexpr size_t kMaxRecord = 16384;
 // Maps an OpenSSL I/O failure to the socket conventions (sets errno, returns 0 or -1).
 ssize_t mapError(SSL* ssl, int ret) {
   int e = SSL_get_error(ssl, ret);
@@ -40,6 +58,7 @@ bool Transport::attachTls(SSL* ssl, int fd) {
   }
   SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
                         SSL_MODE_RELEASE_BUFFERS);
+  BIO_set_callback_ex(SSL_get_rbio(ssl), sawSocketRead);
   ssl_ = ssl;
   return true;
 }
@@ -91,6 +110,11 @@ ssize_t Transport::tlsRecv(char* p, size_t n) {
   return mapError(ssl_, r);
 }
 
+bool Transport::tlsDrained() const {
+  // A read served from OpenSSL's buffer leaves the socket as the last socket read found it.
+  return BIO_get_callback_arg(SSL_get_rbio(ssl_)) == &kShortReadTag && SSL_has_pending(ssl_) == 0;
+}
+
 ssize_t Transport::tlsSend(const char* p, size_t n) {
   // With partial writes enabled, SSL_write_ex returns after each record: keep going until the
   // socket pushes back, so a short count means what it means for a plain socket (wait for
@@ -121,14 +145,57 @@ ssize_t Transport::sendv(int fd, const iovec* iov, int cnt) {
     msg.msg_iovlen = static_cast<size_t>(cnt);
     return ::sendmsg(fd, &msg, MSG_NOSIGNAL);
   }
-  // TLS has no gather write: one record per piece. A retry after EAGAIN presents the same
-  // bytes first (callers consume exactly what was written), as OpenSSL requires.
+  if (cnt == 1) return tlsSend(static_cast<const char*>(iov[0].iov_base), iov[0].iov_len);
+  return tlsSendv(iov, cnt);
+}
+
+ssize_t Transport::tlsSendv(const iovec* iov, int cnt) {
+  // TLS has no gather write. Whole records of a piece are written in place; what is left of
+  // a piece (less than a record) is copied with what follows into one record-sized chunk.
+  // Chunks depend only on where the write starts, so a retry after EAGAIN (callers consume
+  // exactly what was written and present the same bytes first) asks OpenSSL for at least the
+  // pending record's bytes again, as it requires (the buffer may move).
+  thread_local char chunk[kMaxRecord];
   ssize_t total = 0;
-  for (int i = 0; i < cnt; ++i) {
-    ssize_t w = tlsSend(static_cast<const char*>(iov[i].iov_base), iov[i].iov_len);
+  int i = 0;
+  size_t off = 0;  // into iov[i]
+  while (i < cnt) {
+    const char* base = static_cast<const char*>(iov[i].iov_base);
+    const size_t left = iov[i].iov_len - off;
+    if (left == 0) {
+      ++i;
+      off = 0;
+      continue;
+    }
+    const char* p = base + off;
+    size_t len = left;
+    if (left >= kMaxRecord && i + 1 < cnt) {
+      len = left - left % kMaxRecord;  // whole records; the rest goes with what follows
+    } else if (i + 1 < cnt) {
+      len = 0;
+      for (int j = i; j < cnt && len < kMaxRecord; ++j) {
+        const size_t from = j == i ? off : 0;
+        const size_t take = std::min(iov[j].iov_len - from, kMaxRecord - len);
+        if (take) std::memcpy(chunk + len, static_cast<const char*>(iov[j].iov_base) + from, take);
+        len += take;
+      }
+      p = chunk;
+    }
+    const ssize_t w = tlsSend(p, len);
     if (w < 0) return total > 0 ? total : -1;
     total += w;
-    if (static_cast<size_t>(w) < iov[i].iov_len) break;
+    if (static_cast<size_t>(w) < len) break;
+    // Advance (i, off) past the w bytes written.
+    size_t adv = static_cast<size_t>(w);
+    while (adv > 0) {
+      const size_t step = std::min(adv, iov[i].iov_len - off);
+      off += step;
+      adv -= step;
+      if (off == iov[i].iov_len) {
+        ++i;
+        off = 0;
+      }
+    }
   }
   return total;
 }

@@ -30,9 +30,11 @@ class VirtualPeer {
 
 class Transport {
  public:
-  // Plain: sockets drain in one short read. TLS: a short read may leave records in the socket
-  // or in OpenSSL, so readers must read until EAGAIN.
-  bool shortReadDrains() const { return ssl_ == nullptr || virt_ != nullptr; }
+  // Whether a read that returned less than asked left nothing to read: plain sockets drain in
+  // one short read. TLS: true only when the last socket read OpenSSL made came back short (the
+  // socket was empty) and OpenSSL holds no unread bytes; otherwise readers read until EAGAIN.
+  // Edge-triggered readers may then wait for the next EPOLLIN without an EAGAIN read.
+  bool shortReadDrains() const { return ssl_ == nullptr || virt_ != nullptr || tlsDrained(); }
   bool isTls() const { return ssl_ != nullptr; }
   // A virtual stream (an HTTP/2 stream seen as a connection); fd arguments are ignored.
   bool isVirtual() const { return virt_ != nullptr; }
@@ -77,7 +79,9 @@ class Transport {
     }
     return tlsSend(p, n);
   }
-  // Writes iov[0..cnt) in order (cnt <= 2 on the hot path); returns the bytes written.
+  // Writes iov[0..cnt) in order (cnt <= 2 on the hot path); returns the bytes written. TLS:
+  // pieces are packed into records of up to 16 KiB (small pieces are copied together first),
+  // so a response head and a small body leave in one record and one write(2).
   ssize_t sendv(int fd, const iovec* iov, int cnt);
   // TLS: the server name the client asked for (SNI), "" when none or plain TCP.
   std::string_view serverName() const;
@@ -97,6 +101,8 @@ class Transport {
  private:
   ssize_t tlsRecv(char* p, size_t n);
   ssize_t tlsSend(const char* p, size_t n);
+  ssize_t tlsSendv(const iovec* iov, int cnt);
+  bool tlsDrained() const;
   SSL* ssl_ = nullptr;
   VirtualPeer* virt_ = nullptr;  // virtual: ssl_ (if any) is the carrying connection's
 };

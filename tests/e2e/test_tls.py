@@ -7,6 +7,7 @@ import os
 import shutil
 import ssl
 import subprocess
+import time
 
 import pytest
 
@@ -242,6 +243,42 @@ def test_large_bodies_both_ways(procs, pki, size):
         r = c.request("GET", "/big?bytes=%d" % size)
         assert r.status == 200 and len(r.body) == size
         assert r.body == (bytes(range(256)) * (size // 256 + 1))[:size]
+
+
+def test_requests_in_many_records_and_pipelined_in_one(procs, pki):
+    """portico stops reading TLS at a short read when neither the socket nor OpenSSL holds
+    more (no EAGAIN read): a head and a body that arrive as several records, some later, and
+    requests pipelined in one record must all be served."""
+    b = procs.echo("b0")
+    port = free_port()
+    procs.portico(tls_config(port, b, pki, workers=1))
+    with TlsConn(port, client_context(pki)) as c:
+        # One record per send(); the pauses make the later records arrive on their own.
+        for piece in (b"GET /split HTTP/1.1\r\n", b"Host: localhost\r\n", b"X-A: 1\r\n",
+                      b"\r\n"):
+            c.send(piece)
+            time.sleep(0.05)
+        r = c.read_response()
+        assert r.status == 200 and r.json()["target"] == "/split"
+        c.send(b"POST /body HTTP/1.1\r\nHost: localhost\r\nContent-Length: 30000\r\n\r\n")
+        body = bytes(range(256)) * 117 + bytes(48)
+        for i in range(0, len(body), 7000):
+            c.send(body[i:i + 7000])
+            time.sleep(0.02)
+        r = c.read_response("POST")
+        assert r.status == 200 and r.json()["body_sha256"] == hashlib.sha256(body).hexdigest()
+        c.send(b"".join(b"GET /p%d HTTP/1.1\r\nHost: localhost\r\n\r\n" % i
+                        for i in range(3)))
+        for i in range(3):
+            r = c.read_response()
+            assert r.status == 200 and r.json()["target"] == "/p%d" % i
+        # Records sent back to back reach portico's socket together: OpenSSL holds the later
+        # ones after the first read.
+        for i in range(4):
+            c.send(b"GET /r%d HTTP/1.1\r\nHost: localhost\r\n\r\n" % i)
+        for i in range(4):
+            r = c.read_response()
+            assert r.status == 200 and r.json()["target"] == "/r%d" % i
 
 
 def test_bad_certificate_is_a_config_error(pki, tmp_path):

@@ -78,6 +78,7 @@ void H2Connection::onEvents(uint32_t events) {
     return;
   }
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) can_read_ = true;
+  if (events & EPOLLRDHUP) rdhup_ = true;
   if (events & (EPOLLHUP | EPOLLERR)) error_ = true;
   if (events & EPOLLOUT) can_write_ = true;
   drive();
@@ -147,6 +148,8 @@ bool H2Connection::readSome(bool& progress) {
   ssize_t n = io_.recv(fd_, p, space);
   if (n > 0) {
     progress = true;
+    // The socket and OpenSSL are empty: wait for the next EPOLLIN instead of an EAGAIN read.
+    if (static_cast<uint32_t>(n) < space && !rdhup_ && io_.shortReadDrains()) can_read_ = false;
     http2::Status st = codec_->feed(reinterpret_cast<const uint8_t*>(p), static_cast<size_t>(n));
     in_.releaseIfEmpty(worker_.buffers());
     startStreams();

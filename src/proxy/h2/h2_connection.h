@@ -112,6 +112,7 @@ class H2Connection final : public event::IoHandler,
   uint64_t drain_started_ms_ = 0;
   bool can_read_ = true;
   bool can_write_ = true;
+  bool rdhup_ = false;      // EPOLLRDHUP seen: read on to the end of stream
   bool eof_ = false;        // the client closed its side
   bool failed_ = false;     // connection error: GOAWAY queued, no more input processed
   bool lingering_ = false;  // see linger()
