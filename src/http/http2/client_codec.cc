@@ -1,47 +1,19 @@
 #include "http/http2/client_codec.h"
 
 #include "http/http2/client_session_callbacks.h"
-#include "http/http2/mem_pool.h"
 
 namespace portico::http2 {
 
 Http2ClientCodec::Http2ClientCodec(buffer::BufferPool& pool, ClientCallbacks& callbacks,
                                    const Limits& limits, ClockFn clock)
     : SessionBase(pool, limits, clock), cb_(callbacks) {
-  nghttp2_session_callbacks* cbs = nullptr;
-  nghttp2_option* opt = nullptr;
-  if (nghttp2_session_callbacks_new(&cbs) != 0 || nghttp2_option_new(&opt) != 0) {
-    if (cbs) nghttp2_session_callbacks_del(cbs);
-    fail(NGHTTP2_INTERNAL_ERROR, "out of memory");
-    return;
-  }
-  installIoCallbacks(cbs);
-  ClientSessionCallbacks::install(cbs);
-  applyCommonOptions(opt);
   // Until the backend's SETTINGS arrive, assume a modest concurrency (RFC 9113 §6.5.2 says
   // unlimited; nghttp2's default of 100 is what most servers send).
-  nghttp2_option_set_peer_max_concurrent_streams(opt, 100);
-  const int rv = nghttp2_session_client_new3(&session_, cbs, static_cast<SessionBase*>(this), opt,
-                                             pooledMem());
-  nghttp2_option_del(opt);
-  nghttp2_session_callbacks_del(cbs);
-  if (rv != 0) {
-    session_ = nullptr;
-    fail(NGHTTP2_INTERNAL_ERROR, "nghttp2 session");
-    return;
-  }
-  nghttp2_settings_entry iv[5];
-  size_t n = 0;
-  iv[n++] = {NGHTTP2_SETTINGS_ENABLE_PUSH, 0};
-  iv[n++] = {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, limits_.initial_stream_window};
-  iv[n++] = {NGHTTP2_SETTINGS_MAX_FRAME_SIZE, limits_.max_frame_size};
-  iv[n++] = {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, limits_.max_header_list_size};
-  iv[n++] = {NGHTTP2_SETTINGS_NO_RFC7540_PRIORITIES, 1};
-  nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, iv, n);
-  if (limits_.connection_window > NGHTTP2_INITIAL_CONNECTION_WINDOW_SIZE) {
-    nghttp2_session_set_local_window_size(session_, NGHTTP2_FLAG_NONE, 0,
-                                          static_cast<int32_t>(limits_.connection_window));
-  }
+  auto tune = [](nghttp2_option* opt, const Limits&) {
+    nghttp2_option_set_peer_max_concurrent_streams(opt, 100);
+  };
+  if (!openSession(false, &ClientSessionCallbacks::install, tune)) return;
+  submitSettings({{NGHTTP2_SETTINGS_ENABLE_PUSH, 0}});
 }
 
 bool Http2ClientCodec::canStartStream() const {

@@ -3,8 +3,6 @@
 // or oversized response head resets its stream; too many such streams close the connection).
 #include "http/http2/client_session_callbacks.h"
 
-#include <string_view>
-
 #include "http/http2/client_codec.h"
 
 namespace portico::http2 {
@@ -13,10 +11,6 @@ namespace {
 // user_data is the codec as a SessionBase (see the constructor).
 Http2ClientCodec& codecOf(void* user_data) {
   return *static_cast<Http2ClientCodec*>(static_cast<SessionBase*>(user_data));
-}
-
-std::string_view sv(const uint8_t* p, size_t n) {
-  return {reinterpret_cast<const char*>(p), n};
 }
 
 // The response is complete: move the stream's state along.
@@ -30,8 +24,6 @@ void remoteEnded(Stream& s) {
 
 void ClientSessionCallbacks::install(nghttp2_session_callbacks* cbs) {
   nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, &beginHeaders);
-  nghttp2_session_callbacks_set_on_header_callback(cbs, &header);
-  nghttp2_session_callbacks_set_on_invalid_header_callback(cbs, &invalidHeader);
   nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, &frameRecv);
   nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, &dataChunk);
   nghttp2_session_callbacks_set_on_stream_close_callback(cbs, &streamClose);
@@ -48,19 +40,6 @@ int ClientSessionCallbacks::beginHeaders(nghttp2_session*, const nghttp2_frame* 
   s->builder.begin(s->head_delivered ? HeadKind::Trailers : HeadKind::Response,
                    c.limits_.max_header_list_size);
   return 0;
-}
-
-int ClientSessionCallbacks::header(nghttp2_session*, const nghttp2_frame* frame,
-                                   const uint8_t* name, size_t namelen, const uint8_t* value,
-                                   size_t valuelen, uint8_t, void* user_data) {
-  return codecOf(user_data).addHeaderField(frame->hd.stream_id, sv(name, namelen),
-                                           sv(value, valuelen));
-}
-
-int ClientSessionCallbacks::invalidHeader(nghttp2_session*, const nghttp2_frame* frame,
-                                          const uint8_t*, size_t, const uint8_t*, size_t, uint8_t,
-                                          void* user_data) {
-  return codecOf(user_data).rejectInvalidField(frame->hd.stream_id);
 }
 
 int ClientSessionCallbacks::frameRecv(nghttp2_session* session, const nghttp2_frame* frame,

@@ -1,6 +1,5 @@
 #include "http/http2/server_codec.h"
 
-#include "http/http2/mem_pool.h"
 #include "http/http2/server_session_callbacks.h"
 
 namespace portico::http2 {
@@ -11,40 +10,18 @@ Http2ServerCodec::Http2ServerCodec(buffer::BufferPool& pool, ServerCallbacks& ca
   reset_tokens_ = limits_.reset_burst;
   reset_refill_ms_ = clock_();
 
-  nghttp2_session_callbacks* cbs = nullptr;
-  nghttp2_option* opt = nullptr;
-  if (nghttp2_session_callbacks_new(&cbs) != 0 || nghttp2_option_new(&opt) != 0) {
-    if (cbs) nghttp2_session_callbacks_del(cbs);
-    fail(NGHTTP2_INTERNAL_ERROR, "out of memory");
-    return;
-  }
-  installIoCallbacks(cbs);
-  ServerSessionCallbacks::install(cbs);
-  applyCommonOptions(opt);
   // nghttp2's own reset limiter stays as a looser backstop behind ours (takeResetToken()).
-  nghttp2_option_set_stream_reset_rate_limit(opt, uint64_t{limits_.reset_burst} * 2 + 10,
-                                             uint64_t{limits_.resets_per_second} * 2 + 10);
-  const int rv = nghttp2_session_server_new3(&session_, cbs, static_cast<SessionBase*>(this), opt,
-                                             pooledMem());
-  nghttp2_option_del(opt);
-  nghttp2_session_callbacks_del(cbs);
-  if (rv != 0) {
-    session_ = nullptr;
-    fail(NGHTTP2_INTERNAL_ERROR, "nghttp2 session");
-    return;
-  }
-  nghttp2_settings_entry iv[6];
-  size_t n = 0;
-  iv[n++] = {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, limits_.max_concurrent_streams};
-  iv[n++] = {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, limits_.initial_stream_window};
-  iv[n++] = {NGHTTP2_SETTINGS_MAX_FRAME_SIZE, limits_.max_frame_size};
-  iv[n++] = {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, limits_.max_header_list_size};
-  iv[n++] = {NGHTTP2_SETTINGS_NO_RFC7540_PRIORITIES, 1};
-  if (extended_connect) iv[n++] = {NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL, 1};
-  nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, iv, n);
-  if (limits_.connection_window > NGHTTP2_INITIAL_CONNECTION_WINDOW_SIZE) {
-    nghttp2_session_set_local_window_size(session_, NGHTTP2_FLAG_NONE, 0,
-                                          static_cast<int32_t>(limits_.connection_window));
+  auto tune = [](nghttp2_option* opt, const Limits& l) {
+    nghttp2_option_set_stream_reset_rate_limit(opt, uint64_t{l.reset_burst} * 2 + 10,
+                                               uint64_t{l.resets_per_second} * 2 + 10);
+  };
+  if (!openSession(true, &ServerSessionCallbacks::install, tune)) return;
+  const nghttp2_settings_entry concurrency{NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS,
+                                           limits_.max_concurrent_streams};
+  if (extended_connect) {
+    submitSettings({concurrency, {NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL, 1}});
+  } else {
+    submitSettings({concurrency});
   }
 }
 

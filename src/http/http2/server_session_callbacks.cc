@@ -15,17 +15,11 @@ Http2ServerCodec& codecOf(void* user_data) {
   return *static_cast<Http2ServerCodec*>(static_cast<SessionBase*>(user_data));
 }
 
-std::string_view sv(const uint8_t* p, size_t n) {
-  return {reinterpret_cast<const char*>(p), n};
-}
-
 }  // namespace
 
 void ServerSessionCallbacks::install(nghttp2_session_callbacks* cbs) {
   nghttp2_session_callbacks_set_on_begin_frame_callback(cbs, &beginFrame);
   nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, &beginHeaders);
-  nghttp2_session_callbacks_set_on_header_callback(cbs, &header);
-  nghttp2_session_callbacks_set_on_invalid_header_callback(cbs, &invalidHeader);
   nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, &frameRecv);
   nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, &dataChunk);
   nghttp2_session_callbacks_set_on_stream_close_callback(cbs, &streamClose);
@@ -65,22 +59,6 @@ int ServerSessionCallbacks::beginHeaders(nghttp2_session* session, const nghttp2
     s->builder.begin(HeadKind::Trailers, c.limits_.max_header_list_size);
   }
   return 0;
-}
-
-int ServerSessionCallbacks::header(nghttp2_session*, const nghttp2_frame* frame,
-                                   const uint8_t* name, size_t namelen, const uint8_t* value,
-                                   size_t valuelen, uint8_t, void* user_data) {
-  return codecOf(user_data).addHeaderField(frame->hd.stream_id, sv(name, namelen),
-                                           sv(value, valuelen));
-}
-
-// A field nghttp2 finds invalid (upper-case or illegal characters in the name, bad value
-// bytes): by default nghttp2 would drop the field silently; RFC 9113 §8.2.1 makes the whole
-// message malformed, so the stream is reset.
-int ServerSessionCallbacks::invalidHeader(nghttp2_session*, const nghttp2_frame* frame,
-                                          const uint8_t*, size_t, const uint8_t*, size_t, uint8_t,
-                                          void* user_data) {
-  return codecOf(user_data).rejectInvalidField(frame->hd.stream_id);
 }
 
 int ServerSessionCallbacks::frameRecv(nghttp2_session* session, const nghttp2_frame* frame,

@@ -10,16 +10,10 @@
 namespace portico::http2 {
 
 struct ServerSessionCallbacks {
-  // Fills `cbs` with every callback the server codec uses.
+  // Fills `cbs` with the server-role callbacks (the shared ones come from SessionBase).
   static void install(nghttp2_session_callbacks* cbs);
   static int beginFrame(nghttp2_session*, const nghttp2_frame_hd* hd, void* user_data);
   static int beginHeaders(nghttp2_session*, const nghttp2_frame* frame, void* user_data);
-  static int header(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name,
-                    size_t namelen, const uint8_t* value, size_t valuelen, uint8_t flags,
-                    void* user_data);
-  static int invalidHeader(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name,
-                           size_t namelen, const uint8_t* value, size_t valuelen, uint8_t flags,
-                           void* user_data);
   static int frameRecv(nghttp2_session*, const nghttp2_frame* frame, void* user_data);
   static int dataChunk(nghttp2_session*, uint8_t flags, int32_t stream_id, const uint8_t* data,
                        size_t len, void* user_data);

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "http/http2/frame_writer.h"
+#include "http/http2/mem_pool.h"
 
 namespace portico::http2 {
 
@@ -34,17 +35,53 @@ SessionBase::~SessionBase() {
   for (auto& s : all_) s->queue.release(pool_);
 }
 
-void SessionBase::applyCommonOptions(nghttp2_option* opt) const {
+bool SessionBase::openSession(bool server, void (*install_role)(nghttp2_session_callbacks*),
+                              void (*tune)(nghttp2_option*, const Limits&)) {
+  nghttp2_session_callbacks* cbs = nullptr;
+  nghttp2_option* opt = nullptr;
+  if (nghttp2_session_callbacks_new(&cbs) != 0 || nghttp2_option_new(&opt) != 0) {
+    if (cbs) nghttp2_session_callbacks_del(cbs);
+    fail(NGHTTP2_INTERNAL_ERROR, "out of memory");
+    return false;
+  }
+  nghttp2_session_callbacks_set_send_callback(cbs, &SessionIoCallbacks::send);
+  nghttp2_session_callbacks_set_send_data_callback(cbs, &SessionIoCallbacks::sendData);
+  nghttp2_session_callbacks_set_on_header_callback(cbs, &SessionIoCallbacks::header);
+  nghttp2_session_callbacks_set_on_invalid_header_callback(cbs, &SessionIoCallbacks::invalidHeader);
+  install_role(cbs);
   nghttp2_option_set_no_auto_window_update(opt, 1);
   nghttp2_option_set_max_outbound_ack(opt, limits_.max_outbound_ack);
   nghttp2_option_set_max_settings(opt, limits_.max_settings_entries);
   nghttp2_option_set_max_continuations(opt, limits_.max_continuations);
   nghttp2_option_set_max_send_header_block_length(opt, limits_.max_send_header_block);
+  if (tune) tune(opt, limits_);
+  void* self = static_cast<SessionBase*>(this);  // user_data of every callback
+  const int rv = server ? nghttp2_session_server_new3(&session_, cbs, self, opt, pooledMem())
+                        : nghttp2_session_client_new3(&session_, cbs, self, opt, pooledMem());
+  nghttp2_option_del(opt);
+  nghttp2_session_callbacks_del(cbs);
+  if (rv != 0) {
+    session_ = nullptr;
+    fail(NGHTTP2_INTERNAL_ERROR, "nghttp2 session");
+    return false;
+  }
+  return true;
 }
 
-void SessionBase::installIoCallbacks(nghttp2_session_callbacks* cbs) {
-  nghttp2_session_callbacks_set_send_callback(cbs, &SessionIoCallbacks::send);
-  nghttp2_session_callbacks_set_send_data_callback(cbs, &SessionIoCallbacks::sendData);
+void SessionBase::submitSettings(std::initializer_list<nghttp2_settings_entry> role_entries) {
+  nghttp2_settings_entry iv[6];
+  size_t n = 0;
+  for (const nghttp2_settings_entry& e : role_entries)
+    if (n < 2) iv[n++] = e;
+  iv[n++] = {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, limits_.initial_stream_window};
+  iv[n++] = {NGHTTP2_SETTINGS_MAX_FRAME_SIZE, limits_.max_frame_size};
+  iv[n++] = {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, limits_.max_header_list_size};
+  iv[n++] = {NGHTTP2_SETTINGS_NO_RFC7540_PRIORITIES, 1};
+  nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, iv, n);
+  if (limits_.connection_window > NGHTTP2_INITIAL_CONNECTION_WINDOW_SIZE) {
+    nghttp2_session_set_local_window_size(session_, NGHTTP2_FLAG_NONE, 0,
+                                          static_cast<int32_t>(limits_.connection_window));
+  }
 }
 
 nghttp2_data_provider SessionBase::dataProvider(Stream* s) {

@@ -8,6 +8,7 @@
 #include <nghttp2/nghttp2.h>
 
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <span>
 #include <vector>
@@ -86,10 +87,14 @@ class SessionBase {
   // The stream's queue fell to the low watermark after going above the high one.
   virtual void notifyWritable(int32_t stream_id) = 0;
 
-  // nghttp2 options both roles use.
-  void applyCommonOptions(nghttp2_option* opt) const;
-  // Registers the output callbacks (send, send_data).
-  static void installIoCallbacks(nghttp2_session_callbacks* cbs);
+  // Creates session_ in the server or client role: the callbacks both roles share, then the
+  // role's (`install_role`), the options both roles use, then the role's (`tune`, may be null).
+  // On failure session_ stays null and the codec is failed. Returns whether it was created.
+  bool openSession(bool server, void (*install_role)(nghttp2_session_callbacks*),
+                   void (*tune)(nghttp2_option*, const Limits&));
+  // Submits our SETTINGS: the role's entries (at most 2) followed by the window, frame and
+  // header list sizes both roles send, and widens the connection window to the limit.
+  void submitSettings(std::initializer_list<nghttp2_settings_entry> role_entries);
   // A data provider reading `s`'s queue.
   static nghttp2_data_provider dataProvider(Stream* s);
   // Runs nghttp2_session_mem_recv and maps fatal errors to fail().
@@ -141,8 +146,15 @@ class SessionBase {
   std::vector<std::unique_ptr<Stream>> all_;  // owns every Stream object ever allocated
 };
 
-// The nghttp2 output callbacks shared by both roles (user_data is the SessionBase).
+// The nghttp2 callbacks shared by both roles (user_data is the SessionBase): output, and the
+// header field checks.
 struct SessionIoCallbacks {
+  static int header(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name,
+                    size_t namelen, const uint8_t* value, size_t valuelen, uint8_t flags,
+                    void* user_data);
+  static int invalidHeader(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name,
+                           size_t namelen, const uint8_t* value, size_t valuelen, uint8_t flags,
+                           void* user_data);
   static ssize_t send(nghttp2_session*, const uint8_t* data, size_t length, int, void* user_data);
   static int sendData(nghttp2_session*, nghttp2_frame* frame, const uint8_t* framehd, size_t length,
                       nghttp2_data_source* source, void* user_data);

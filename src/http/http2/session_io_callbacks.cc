@@ -1,6 +1,9 @@
-// The nghttp2 output callbacks shared by the server and client codecs (user_data is the
-// SessionBase). Frames go straight into the caller's output buffer; body bytes are copied
-// once, from the stream's SendQueue, next to their DATA frame header.
+// The nghttp2 callbacks shared by the server and client codecs (user_data is the SessionBase):
+// header fields go to SessionBase's checks; frames go straight into the caller's output
+// buffer, and body bytes are copied once, from the stream's SendQueue, next to their DATA
+// frame header.
+#include <string_view>
+
 #include "http/http2/session_base.h"
 
 namespace portico::http2 {
@@ -10,7 +13,26 @@ SessionBase& baseOf(void* user_data) {
   return *static_cast<SessionBase*>(user_data);
 }
 
+std::string_view sv(const uint8_t* p, size_t n) {
+  return {reinterpret_cast<const char*>(p), n};
+}
+
 }  // namespace
+
+int SessionIoCallbacks::header(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name,
+                               size_t namelen, const uint8_t* value, size_t valuelen, uint8_t,
+                               void* user_data) {
+  return baseOf(user_data).addHeaderField(frame->hd.stream_id, sv(name, namelen),
+                                          sv(value, valuelen));
+}
+
+// A field nghttp2 finds invalid (upper-case or illegal characters in the name, bad value
+// bytes): by default nghttp2 would drop the field silently; RFC 9113 §8.2.1 makes the whole
+// message malformed, so the stream is reset.
+int SessionIoCallbacks::invalidHeader(nghttp2_session*, const nghttp2_frame* frame, const uint8_t*,
+                                      size_t, const uint8_t*, size_t, uint8_t, void* user_data) {
+  return baseOf(user_data).rejectInvalidField(frame->hd.stream_id);
+}
 
 // Whole frames only: on WOULDBLOCK nghttp2 retries the same bytes later, so the output always
 // ends on a frame boundary (needed to append our own GOAWAY frames).
