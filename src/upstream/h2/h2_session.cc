@@ -103,6 +103,7 @@ bool H2Session::takesStreams() const {
 void H2Session::onEvents(uint32_t events) {
   if (closed_) return;
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) can_read_ = true;
+  if (events & EPOLLRDHUP) rdhup_ = true;
   if (events & EPOLLOUT) {
     can_write_ = true;
     if (!(events & EPOLLERR)) tcp_connected_ = true;
@@ -210,6 +211,8 @@ void H2Session::drive() {
       ssize_t n = io_.recv(fd_, p, space);
       if (n > 0) {
         progress = true;
+        // Nothing left in the socket (or OpenSSL): wait for EPOLLIN, no EAGAIN read.
+        if (static_cast<uint32_t>(n) < space && !rdhup_ && io_.shortReadDrains()) can_read_ = false;
         http2::Status st =
             codec_->feed(reinterpret_cast<const uint8_t*>(p), static_cast<size_t>(n));
         in_.releaseIfEmpty(bp_);

@@ -90,6 +90,7 @@ class H2Session final : public event::IoHandler,
   bool tcp_connected_ = false;
   bool connected_ = false;
   bool can_read_ = false;
+  bool rdhup_ = false;  // EPOLLRDHUP seen: read on to the end of stream
   bool can_write_ = false;
   bool goaway_ = false;
   bool in_drive_ = false;
