@@ -8,12 +8,13 @@
 #
 # Usage: bench/compare.sh [options]
 #   --reps N              repetitions per cell (default 3; use >= 3 for real figures)
-#   --duration S          seconds per measured run, W1/W2/W3/W5/W8 (default 10); W4 makes
+#   --duration S          seconds per measured run, W1/W2/W3/W5/W8/W9 (default 10); W4 makes
 #                         --w4-rate x S requests instead (h2load cannot time it)
 #   --warmup S            seconds of the same load before each measured run (default 1; 0 = none)
 #   --idle-conns N        connections for W7 (default 10000)
 #   --w4-rate N           W4 requests per second of --duration (default 1000)
-#   --workloads LIST      comma-separated subset of W1,W2,W3,W4,W5,W7,W8 (default all)
+#   --workloads LIST      comma-separated subset of W1,W2,W3,W4,W5,W7,W8,W9 (default all, in
+#                         the order W1,W2,W3,W4,W5,W9,W7,W8)
 #   --proxies LIST        comma-separated subset of portico,nginx,haproxy,floor,floor-uring,
 #                         floor-h2 (default portico,nginx,haproxy). floor and floor-uring are
 #                         reference 1:1 TCP relays with no HTTP work (bench/lib/floor_relay*.c,
@@ -42,7 +43,7 @@ DURATION=10
 WARMUP=1
 IDLE_CONNS=10000
 W4_RATE=1000
-WORKLOADS=W1,W2,W3,W4,W5,W7,W8
+WORKLOADS=W1,W2,W3,W4,W5,W9,W7,W8
 PROXIES=portico,nginx,haproxy
 ACCESS_LOG=0
 SYSCALL_TOOL=auto
@@ -91,7 +92,7 @@ is_uint "$SYSCALL_DURATION" && ((SYSCALL_DURATION >= 1)) || die "--syscall-durat
 case $SYSCALL_TOOL in auto | perf | strace | none) ;; *) die "--syscall-tool must be auto, perf, strace or none" ;; esac
 IFS=, read -r -a WL <<<"$WORKLOADS"
 IFS=, read -r -a PX <<<"$PROXIES"
-for w in "${WL[@]}"; do case $w in W1 | W2 | W3 | W4 | W5 | W7 | W8) ;; *) die "unknown workload '$w' (W1,W2,W3,W4,W5,W7,W8)" ;; esac; done
+for w in "${WL[@]}"; do case $w in W1 | W2 | W3 | W4 | W5 | W7 | W8 | W9) ;; *) die "unknown workload '$w' (W1,W2,W3,W4,W5,W7,W8,W9)" ;; esac; done
 for p in "${PX[@]}"; do case $p in portico | nginx | haproxy | floor | floor-uring | floor-h2) ;; *) die "unknown proxy '$p' (portico,nginx,haproxy,floor,floor-uring,floor-h2)" ;; esac; done
 ((${#WL[@]} > 0)) || die "no workload selected"
 ((${#PX[@]} > 0)) || die "no proxy selected"
@@ -271,7 +272,7 @@ cmp -s "$RUN_DIR/www/small.backend" "$RUN_DIR/www/small.expected" || die "backen
 cmp -s "$RUN_DIR/www/big.backend" "$RUN_DIR/www/big.bin" || die "backend /big body differs from the file"
 say "backend nginx pid $BACKEND_PID on $BACKEND (CPU 1); run dir $RUN_DIR"
 
-# TLS for W4/W5: one self-signed ECDSA P-256 certificate for all three proxies (HAProxy wants
+# TLS for W4/W5/W9: one self-signed ECDSA P-256 certificate for all three proxies (HAProxy wants
 # certificate and key in one file).
 mkdir -p "$RUN_DIR/tls"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj /CN=localhost \
@@ -284,14 +285,14 @@ chmod 644 "$RUN_DIR/tls/"*.pem
 # only) or h2 (HTTPS with ALPN h2 and http/1.1).
 mode_of() {
   case $1 in
-    W4) echo tls ;;
+    W4 | W9) echo tls ;;
     W5) echo h2 ;;
     *) echo plain ;;
   esac
 }
 
 # fits PROXY W: whether PROXY runs workload W. floor and floor-uring are plain TCP relays: no TLS
-# (W4, W5), and no W7 (a 1:1 relay holds one backend connection per client connection, more than
+# (W4, W5, W9), and no W7 (a 1:1 relay holds one backend connection per client connection, more than
 # the backend's 4096, and its per-connection state is kernel socket memory that PSS does not
 # show). floor-h2 speaks HTTP/2 over TLS only: W5.
 fits() {
@@ -315,8 +316,8 @@ speaks() {
 # skip_reason PROXY W: why the floor relay PROXY skips W
 skip_reason() {
   case $1:$2 in
-    floor-h2:*) echo "plain/W4: the h2 floor relay only speaks HTTP/2 over TLS" ;;
-    *:W4 | *:W5) echo "TLS: the 1:1 floor relays do not terminate TLS" ;;
+    floor-h2:*) echo "HTTP/1.1: the h2 floor relay only speaks HTTP/2 over TLS" ;;
+    *:W4 | *:W5 | *:W9) echo "TLS: the 1:1 floor relays do not terminate TLS" ;;
     *:W7) echo "a 1:1 relay holds a backend connection per idle client connection (beyond the backend's 4096) and its per-connection cost is kernel socket memory that PSS does not show" ;;
   esac
 }
@@ -442,13 +443,51 @@ check_access_log() { # with --access-log: the proxy must have written JSON lines
   tail -n1 "$f" >"$RUN_DIR/$name/access.sample"
 }
 
-no_resumption() { # TLS modes: a second handshake with the first one's session must be a full one
+# check_tls NAME: TLS modes: openssl s_client, offering OpenSSL's defaults (what wrk offers in
+# W9), must get TLS 1.3, and a second handshake with the first one's session must be a full one.
+# Sets TLS_SEEN to what it got ("TLSv1.3, Cipher is ...").
+check_tls() {
   local name=$1 out
   out=$(timeout 20 openssl s_client -connect "127.0.0.1:$PROXY_PORT" -servername localhost -reconnect \
     </dev/null 2>/dev/null) || true
   grep -q '^New, ' <<<"$out" || die "$name: openssl s_client could not handshake with it"
   if grep -q '^Reused, ' <<<"$out"; then die "$name: resumed a TLS session; W4 wants full handshakes"; fi
+  TLS_SEEN=$(grep -m1 '^New, ' <<<"$out" | sed 's/^New, //')
+  [[ $TLS_SEEN = TLSv1.3,* ]] || die "$name: openssl s_client negotiated $TLS_SEEN, not TLS 1.3"
 }
+
+# wrk_tls: W9's client is wrk, which reports no TLS details: check once, against openssl s_server
+# on CPU 1, that it negotiates TLS 1.3; WRK_TLS notes the protocol and cipher. (wrk sends no ALPN:
+# the proxies' listeners then speak HTTP/1.1, the only protocol they offer in mode tls.)
+WRK_TLS=n/a
+wrk_tls() {
+  local port out=$RUN_DIR/tls/wrk-probe.out spid i proto cipher
+  port=$(free_port)
+  # s_server shuts a connection down when its stdin ends: keep stdin open. wrk first tests the
+  # address with a bare connect, hence 2 connections.
+  # shellcheck disable=SC2016 # $1..$3 are the inner shell's arguments
+  start_bg 1 "$out" "$out.err" bash -c 'sleep 60 | exec openssl s_server -accept "127.0.0.1:$1" \
+    -cert "$2" -key "$3" -brief -naccept 2' _ "$port" "$RUN_DIR/tls/cert.pem" "$RUN_DIR/tls/key.pem"
+  spid=$BG_PID
+  for ((i = 0; i < 100; i++)); do
+    [[ -n $(ss -Hltn "sport = :$port" 2>/dev/null) ]] && break
+    sleep 0.1
+  done
+  timeout 20 taskset -c 1 wrk -t1 -c1 -d1s --timeout 1s "https://127.0.0.1:$port/" >"$out.wrk" 2>&1 || true
+  for ((i = 0; i < 50; i++)); do
+    grep -q '^GET / HTTP/1.1' "$out" 2>/dev/null && break
+    sleep 0.1
+  done
+  kill_group "$spid"
+  forget "$spid"
+  # s_server writes what it received to stdout, the connection's parameters to stderr
+  proto=$(sed -n 's/^Protocol version: //p' "$out.err" | head -n1)
+  cipher=$(sed -n 's/^Ciphersuite: //p' "$out.err" | head -n1)
+  [[ $proto = TLSv1.3 ]] || die "wrk negotiated '${proto:-nothing}' with openssl s_server, not TLSv1.3 (W9 wants TLS 1.3); see $out.err"
+  WRK_TLS="$proto, $cipher"
+  say "wrk (W9's client) against openssl s_server: $WRK_TLS"
+}
+if [[ ",$WORKLOADS," = *,W9,* ]]; then wrk_tls; fi
 
 MODES=()
 for w in "${WL[@]}"; do
@@ -460,13 +499,14 @@ for m in "${MODES[@]}"; do
     speaks "$p" "$m" || continue
     start_proxy "$p" "$m"
     verify_bytes "$p" "$m"
-    [[ $m = plain ]] || no_resumption "$p"
+    TLS_SEEN=
+    [[ $m = plain ]] || check_tls "$p"
     stop_proxy "$p"
     if ((ACCESS_LOG)); then
       check_access_log "$p"
       say "$p access log line: $(cat "$RUN_DIR/$p/access.sample")"
     fi
-    say "$p returns the backend's bytes for /small and /big ($m)"
+    say "$p returns the backend's bytes for /small and /big ($m)${TLS_SEEN:+; s_client got $TLS_SEEN}"
   done
 done
 
@@ -484,6 +524,8 @@ client_cmd() {
     # makes a number of requests: one TLS connection (full handshake) each.
     W4) printf '%s\0' h2load --h1 -t1 -c16 -n $((W4_RATE * d)) -H 'Connection: close' "$url/small" ;;
     W5) printf '%s\0' h2load -t1 -c16 -m10 -D "$d" "$url/small" ;;
+    # W1 over TLS (url is https://): wrk negotiates TLS 1.3, sends no ALPN (checked: wrk_tls)
+    W9) printf '%s\0' wrk -t1 -c64 "-d${d}s" --latency "$url/small" ;;
     W8) printf '%s\0' h2load --h1 -t1 -c64 --rps=50 -D "$d" --log-file="$log" "$url/small" ;;
   esac
 }
@@ -656,6 +698,7 @@ fi
 START_DATE=$START_DATE LOAD_BEFORE=$LOAD_BEFORE LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg) \
   REPS=$REPS DURATION=$DURATION WARMUP=$WARMUP IDLE_CONNS=$IDLE_CONNS ACCESS_LOG=$ACCESS_LOG W4_RATE=$W4_RATE \
   SYSCALL_TOOL=$SYSCALL_TOOL SYSCALL_DURATION=$SYSCALL_DURATION RUN_DIR=$RUN_DIR NOFILE=$NOFILE \
+  WRK_TLS="$WRK_TLS" \
   V_PORTICO="$( [[ -x $PORTICO ]] && "$PORTICO" --version 2>&1 | head -n1 || echo n/a)" V_NGINX="$(nginx -v 2>&1 | head -n1)" \
   V_HAPROXY="$(haproxy -v 2>&1 | head -n1)" V_WRK="$(wrk -v 2>&1 | head -n1)" \
   V_H2LOAD="$(h2load --version 2>&1 | head -n1)" V_KERNEL="$(uname -r)" \
@@ -679,6 +722,7 @@ meta = {
     "date": e["START_DATE"], "duration": int(e["DURATION"]), "reps": int(e["REPS"]),
     "warmup": int(e["WARMUP"]), "idle_conns": int(e["IDLE_CONNS"]), "access_log": e["ACCESS_LOG"] == "1",
     "w4_requests": int(e["W4_RATE"]) * int(e["DURATION"]),
+    "w9_client_tls": e["WRK_TLS"],
     "syscall_tool": e["SYSCALL_TOOL"], "syscall_duration": int(e["SYSCALL_DURATION"]),
     "nofile": int(e["NOFILE"]), "loadavg_before": e["LOAD_BEFORE"], "loadavg_after": e["LOAD_AFTER"],
     "versions": {"portico": e["V_PORTICO"], "nginx": e["V_NGINX"], "haproxy": e["V_HAPROXY"],

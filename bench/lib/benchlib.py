@@ -362,6 +362,7 @@ WORKLOAD_NAMES = {
     "W5": "HTTP/2 over TLS, 16 connections x 10 streams (h2load -c16 -m10)",
     "W7": "idle keep-alive connections, bytes/conn (PSS delta)",
     "W8": "fixed rate 3200 req/s (h2load --rps 50 -c64), latency",
+    "W9": "small GET keep-alive over TLS 1.3, HTTP/1.1 (wrk -c64 https://; no target, report only)",
 }
 PROXIES = ["portico", "nginx", "haproxy", "floor", "floor-uring", "floor-h2"]
 PEERS = ("nginx", "haproxy")
@@ -435,6 +436,8 @@ def cmd_report(records_path, out_json, meta_path=None):
             load = [r for r in recs if r["workload"] == w and r["proxy"] == p and r["kind"] == "load"]
             sysc = [r for r in recs if r["workload"] == w and r["proxy"] == p and r["kind"] == "syscalls"]
             mem = [r for r in recs if r["workload"] == w and r["proxy"] == p and r["kind"] == "memory"]
+            if not (load or sysc or mem):
+                continue  # p did not run w (a floor relay skips the workloads it cannot do)
             c = {"runs": len(load) + len(mem)}
             if load:
                 c["cpu_us_per_req"] = med([r["cpu_us_per_req"] for r in load])
