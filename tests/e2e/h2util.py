@@ -888,7 +888,10 @@ REFERENCE = os.environ.get("H2_REFERENCE", "")
 
 
 class NginxH2:
-    """nginx with `listen PORT http2` proxying everything to `backend_addr`."""
+    """nginx with `listen PORT http2` proxying everything to `backend_addr`, except
+    `/fixed`, which nginx answers itself (its HEADERS and DATA leave in one write)."""
+
+    FIXED_BODY = "fixed body from nginx"
 
     def __init__(self, workdir, backend_addr, port=None, tls=None):
         """tls: (cert, key) files to listen with TLS (ALPN h2 and http/1.1) instead of h2c."""
@@ -917,6 +920,7 @@ http {
   server {
     listen 127.0.0.1:%(port)d %(ssl)s http2;
     %(certs)s
+    location = /fixed { default_type text/plain; return 200 "%(fixed)s"; }
     location / {
       proxy_pass http://%(b)s;
       proxy_http_version 1.1;
@@ -928,6 +932,7 @@ http {
   }
 }
 """ % {"d": d, "port": self.port, "b": self.backend_addr, "user": user,
+       "fixed": self.FIXED_BODY,
        "ssl": "ssl" if self.tls else "",
        "certs": ("ssl_certificate %s; ssl_certificate_key %s;" % tuple(self.tls))
        if self.tls else ""})

@@ -572,6 +572,44 @@ def test_upstream_h2c_cluster_multiplexes(upstream_env):
         conns, status)
 
 
+def test_upstream_h2_response_reaches_http1_client_in_one_write(procs, upstream_env, tmp_path):
+    """A response from an HTTP/2 backend whose head and body arrive in one read goes to an
+    HTTP/1.1 client in one write: the exchange hears of the stream's news after the session
+    has fed its codec the whole read, not once for the head and again for the body. Watched
+    with strace on a one-worker portico; nginx answers /fixed itself, HEADERS and DATA in one
+    write."""
+    from h2util import NginxH2
+    port = free_port()
+    p = procs.portico(h2_config(port, {"h2b": {
+        "servers": ["127.0.0.1:%d" % upstream_env.nginx.port], "protocol": "h2"}}, workers=1))
+    with HttpConn(port) as c:  # the upstream session exists before strace looks
+        assert c.request("GET", "/warm").status == 200
+    log = tmp_path / "strace.txt"
+    tracer = subprocess.Popen(["strace", "-f", "-qq", "-s", "12", "-e",
+                               "trace=write,writev,sendto,sendmsg", "-o", str(log),
+                               "-p", str(p.pid)], stderr=subprocess.PIPE)
+    try:
+        # Attached once a request's writes show up in the log.
+        def traced():
+            with HttpConn(port) as c:
+                assert c.request("GET", "/probe").status == 200
+            return log.exists() and "HTTP/1.1 200" in log.read_text()
+        wait_for(traced, timeout=15, msg="strace attached")
+        with HttpConn(port) as c:
+            for _ in range(10):
+                r = c.request("GET", "/fixed")
+                assert r.status == 200 and r.body == NginxH2.FIXED_BODY.encode()
+    finally:
+        tracer.send_signal(signal.SIGINT)
+        tracer.wait(timeout=10)
+    text = log.read_text()
+    heads = [ln for ln in text.splitlines() if "HTTP/1.1 200" in ln]
+    bodies_alone = [ln for ln in text.splitlines()
+                    if re.search(r'(write|send\w*)\(\d+, "%s' % NginxH2.FIXED_BODY[:8], ln)]
+    assert len(heads) >= 10, text[-2000:]
+    assert not bodies_alone, "a body left in a write of its own:\n" + "\n".join(bodies_alone)
+
+
 def test_upstream_h2_tls_health_checks_are_http2(procs, pki):
     """Active http checks of a TLS h2 cluster (ALPN h2), and of an auto cluster whose server
     picks h2, are HTTP/2 requests like the traffic (test_health.py covers h2c and the verdicts)."""

@@ -213,9 +213,12 @@ void H2Session::drive() {
         progress = true;
         // Nothing left in the socket (or OpenSSL): wait for EPOLLIN, no EAGAIN read.
         if (static_cast<uint32_t>(n) < space && !rdhup_ && io_.shortReadDrains()) can_read_ = false;
+        feeding_ = true;
         http2::Status st =
             codec_->feed(reinterpret_cast<const uint8_t*>(p), static_cast<size_t>(n));
+        feeding_ = false;
         in_.releaseIfEmpty(bp_);
+        deliverNotifications();  // what arrived before a failure still reaches its exchange
         if (!st.ok) {
           log::warn("HTTP/2 session with {} failed: {}", pool_ ? pool_->text : "?", st.reason);
           goaway_ = true;
@@ -263,7 +266,25 @@ void H2Session::startWaiting() {
   }
 }
 
+bool H2Session::deferNotify(H2UpstreamStream* s) {
+  if (!feeding_) return false;
+  if (std::find(to_notify_.begin(), to_notify_.end(), s) == to_notify_.end())
+    to_notify_.push_back(s);
+  return true;
+}
+
+void H2Session::deliverNotifications() {
+  // By index: an exchange told here may close its stream, which forget()s it (nulls its slot).
+  for (size_t i = 0; i < to_notify_.size(); ++i) {
+    H2UpstreamStream* s = to_notify_[i];
+    to_notify_[i] = nullptr;
+    if (s) s->notify();
+  }
+  to_notify_.clear();
+}
+
 void H2Session::forget(H2UpstreamStream* s) {
+  std::replace(to_notify_.begin(), to_notify_.end(), s, static_cast<H2UpstreamStream*>(nullptr));
   streams_.erase(std::remove(streams_.begin(), streams_.end(), s), streams_.end());
   waiting_.erase(std::remove(waiting_.begin(), waiting_.end(), s), waiting_.end());
   for (auto it = by_id_.begin(); it != by_id_.end(); ++it)

@@ -46,6 +46,10 @@ class H2Session final : public event::IoHandler,
   void requestStart(H2UpstreamStream* s);
   // Registers a started stream under its id.
   void bindStream(int32_t id, H2UpstreamStream* s) { by_id_[id] = s; }
+  // While the codec is being fed: queues `s` (once) to tell its exchange of its news when the
+  // feed is done, so a response head and the body bytes that came with it reach the exchange
+  // together (one write to an HTTP/1 client, not two). False when not feeding: tell it now.
+  bool deferNotify(H2UpstreamStream* s);
   // The stream is going away (its exchange ended): forget it everywhere.
   void forget(H2UpstreamStream* s);
 
@@ -69,6 +73,8 @@ class H2Session final : public event::IoHandler,
   bool continueConnect();
   void onConnected();
   void startWaiting();
+  // Tells the exchanges queued by deferNotify() during the last feed.
+  void deliverNotifications();
   void armTimer();
   static void onTimer(void* self);
   // Fails every stream and closes; `why` is logged.
@@ -84,6 +90,7 @@ class H2Session final : public event::IoHandler,
   std::vector<H2UpstreamStream*> streams_;  // every stream attached to the session
   std::unordered_map<int32_t, H2UpstreamStream*> by_id_;
   std::deque<H2UpstreamStream*> waiting_;
+  std::vector<H2UpstreamStream*> to_notify_;  // see deferNotify(); null: forgotten meanwhile
   buffer::Buffer in_;
   buffer::Buffer out_;
   event::Timer timer_;
@@ -94,6 +101,7 @@ class H2Session final : public event::IoHandler,
   bool can_write_ = false;
   bool goaway_ = false;
   bool in_drive_ = false;
+  bool feeding_ = false;  // inside codec_->feed()
   bool redo_ = false;
   bool flush_deferred_ = false;
   bool closed_ = false;

@@ -26,6 +26,7 @@ void H2UpstreamStream::onSessionReady() {
 }
 
 void H2UpstreamStream::notify() {
+  if (session_ && session_->deferNotify(this)) return;
   if (conn_ && conn_->owner) conn_->owner->onUpstreamEvent();
 }
 

@@ -37,6 +37,9 @@ class H2UpstreamStream final : public net::VirtualPeer, private http::bridge::Bo
   // The session closed: the stream fails unless its response was complete.
   void onSessionGone();
   void onWritable();
+  // Tells the exchange (through its UpstreamConnection's owner) that something changed; while
+  // the session feeds its codec, after the feed.
+  void notify();
 
   ssize_t virtualRecv(char* p, size_t n) override;
   ssize_t virtualSend(const iovec* iov, int cnt) override;
@@ -49,7 +52,6 @@ class H2UpstreamStream final : public net::VirtualPeer, private http::bridge::Bo
   void onBodyData(std::span<const uint8_t> data) override;
   void onBodyEnd(const http::HeaderList* trailers) override;
   bool parseHead();
-  void notify();
   void consumeWindow();
 
   H2Session* session_;  // null once the session is gone
