@@ -23,7 +23,6 @@ void ServerSessionCallbacks::install(nghttp2_session_callbacks* cbs) {
   nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, &frameRecv);
   nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, &dataChunk);
   nghttp2_session_callbacks_set_on_stream_close_callback(cbs, &streamClose);
-  nghttp2_session_callbacks_set_on_invalid_frame_recv_callback(cbs, &invalidFrame);
 }
 
 int ServerSessionCallbacks::beginFrame(nghttp2_session* session, const nghttp2_frame_hd* hd,
@@ -170,13 +169,6 @@ int ServerSessionCallbacks::streamClose(nghttp2_session*, int32_t stream_id, uin
       c.cb_.onStreamReset(stream_id, error_code ? error_code : uint32_t{NGHTTP2_CANCEL});
     }
   }
-  return 0;
-}
-
-int ServerSessionCallbacks::invalidFrame(nghttp2_session*, const nghttp2_frame* frame, int,
-                                         void* user_data) {
-  Http2ServerCodec& c = codecOf(user_data);
-  if (frame->hd.stream_id != 0 && !c.countStreamError()) return NGHTTP2_ERR_CALLBACK_FAILURE;
   return 0;
 }
 

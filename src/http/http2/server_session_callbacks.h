@@ -18,8 +18,6 @@ struct ServerSessionCallbacks {
   static int dataChunk(nghttp2_session*, uint8_t flags, int32_t stream_id, const uint8_t* data,
                        size_t len, void* user_data);
   static int streamClose(nghttp2_session*, int32_t stream_id, uint32_t error_code, void* user_data);
-  static int invalidFrame(nghttp2_session*, const nghttp2_frame* frame, int lib_error_code,
-                          void* user_data);
 };
 
 }  // namespace portico::http2

@@ -48,6 +48,8 @@ bool SessionBase::openSession(bool server, void (*install_role)(nghttp2_session_
   nghttp2_session_callbacks_set_send_data_callback(cbs, &SessionIoCallbacks::sendData);
   nghttp2_session_callbacks_set_on_header_callback(cbs, &SessionIoCallbacks::header);
   nghttp2_session_callbacks_set_on_invalid_header_callback(cbs, &SessionIoCallbacks::invalidHeader);
+  nghttp2_session_callbacks_set_on_invalid_frame_recv_callback(cbs,
+                                                               &SessionIoCallbacks::invalidFrame);
   install_role(cbs);
   nghttp2_option_set_no_auto_window_update(opt, 1);
   nghttp2_option_set_max_outbound_ack(opt, limits_.max_outbound_ack);

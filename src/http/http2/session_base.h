@@ -146,8 +146,8 @@ class SessionBase {
   std::vector<std::unique_ptr<Stream>> all_;  // owns every Stream object ever allocated
 };
 
-// The nghttp2 callbacks shared by both roles (user_data is the SessionBase): output, and the
-// header field checks.
+// The nghttp2 callbacks shared by both roles (user_data is the SessionBase): output, the header
+// field checks and the count of frames nghttp2 rejected.
 struct SessionIoCallbacks {
   static int header(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name,
                     size_t namelen, const uint8_t* value, size_t valuelen, uint8_t flags,
@@ -155,6 +155,10 @@ struct SessionIoCallbacks {
   static int invalidHeader(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name,
                            size_t namelen, const uint8_t* value, size_t valuelen, uint8_t flags,
                            void* user_data);
+  // A frame nghttp2 rejected itself; on a stream it counts as a stream error (the peer's
+  // malformed messages close the connection past Limits::max_stream_errors in both roles).
+  static int invalidFrame(nghttp2_session*, const nghttp2_frame* frame, int lib_error_code,
+                          void* user_data);
   static ssize_t send(nghttp2_session*, const uint8_t* data, size_t length, int, void* user_data);
   static int sendData(nghttp2_session*, nghttp2_frame* frame, const uint8_t* framehd, size_t length,
                       nghttp2_data_source* source, void* user_data);

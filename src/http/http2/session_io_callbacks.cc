@@ -1,7 +1,7 @@
 // The nghttp2 callbacks shared by the server and client codecs (user_data is the SessionBase):
-// header fields go to SessionBase's checks; frames go straight into the caller's output
-// buffer, and body bytes are copied once, from the stream's SendQueue, next to their DATA
-// frame header.
+// header fields go to SessionBase's checks, frames nghttp2 rejects count as stream errors;
+// frames go straight into the caller's output buffer, and body bytes are copied once, from the
+// stream's SendQueue, next to their DATA frame header.
 #include <string_view>
 
 #include "http/http2/session_base.h"
@@ -32,6 +32,16 @@ int SessionIoCallbacks::header(nghttp2_session*, const nghttp2_frame* frame, con
 int SessionIoCallbacks::invalidHeader(nghttp2_session*, const nghttp2_frame* frame, const uint8_t*,
                                       size_t, const uint8_t*, size_t, uint8_t, void* user_data) {
   return baseOf(user_data).rejectInvalidField(frame->hd.stream_id);
+}
+
+// nghttp2 found the frame invalid (upper-case field name, DATA before a head, a bad
+// content-length...) and resets the stream or ends the session itself; stream errors count
+// towards Limits::max_stream_errors like the ones the codec finds.
+int SessionIoCallbacks::invalidFrame(nghttp2_session*, const nghttp2_frame* frame, int,
+                                     void* user_data) {
+  if (frame->hd.stream_id != 0 && !baseOf(user_data).countStreamError())
+    return NGHTTP2_ERR_CALLBACK_FAILURE;
+  return 0;
 }
 
 // Whole frames only: on WOULDBLOCK nghttp2 retries the same bytes later, so the output always

@@ -243,5 +243,50 @@ TEST(Http2ClientCodec, RespectsServerConcurrencyAndFlowControl) {
   EXPECT_TRUE(l.client.canStartStream());
 }
 
+// Responses nghttp2's own checks reject (here an upper-case field name: nghttp2 resets the
+// stream without asking the codec) count against max_stream_errors like the ones HeadBuilder
+// rejects: a backend that keeps sending them gets GOAWAY(ENHANCE_YOUR_CALM), as a client does
+// on the server side. Found by the http2_client fuzzer (seed stream_error_limit).
+TEST(Http2ClientCodec, NghttpRejectedResponsesCountAsStreamErrors) {
+  buffer::BufferPool pool;
+  ClientRecorder cb;
+  Limits limits;
+  limits.max_stream_errors = 3;
+  buffer::Buffer out;
+  {
+    Http2ClientCodec client(pool, cb, limits);
+    auto flush = [&] {
+      while (client.wantsWrite() && client.flushTo(out) > 0) out.consume(out.size());
+    };
+    auto feed = [&](const std::string& wire) {
+      return client.feed(reinterpret_cast<const uint8_t*>(wire.data()), wire.size());
+    };
+    flush();
+    ASSERT_TRUE(feed(frame(NGHTTP2_SETTINGS, 0, 0, "")).ok);
+    std::string block = "\x88";  // :status 200, then the literal field "X-Upper: 1"
+    block += std::string("\0\7", 2) + "X-Upper" + std::string("\1", 1) + "1";
+    Status st;
+    int streams = 0;
+    while (streams < 10 && st.ok) {
+      const int32_t id = client.submitRequest(Link::get("/"), true);
+      ASSERT_GT(id, 0);
+      ++streams;
+      flush();
+      st = feed(frame(NGHTTP2_HEADERS, NGHTTP2_FLAG_END_HEADERS, id, block));
+      EXPECT_TRUE(cb.streams[id].heads.empty());
+      if (st.ok) {
+        flush();  // the stream closes once its RST_STREAM is out
+        EXPECT_TRUE(cb.streams[id].reset);
+      }
+    }
+    EXPECT_FALSE(st.ok);
+    EXPECT_EQ(st.error_code, uint32_t{NGHTTP2_ENHANCE_YOUR_CALM}) << st.reason;
+    EXPECT_EQ(streams, 4);  // three tolerated, the fourth fails the connection
+    flush();
+    EXPECT_TRUE(client.shouldClose());
+  }
+  out.release(pool);
+}
+
 }  // namespace
 }  // namespace portico::http2::test
