@@ -12,6 +12,7 @@
 #include "proxy/grpc/grpc.h"
 #include "proxy/mirror/mirror.h"
 #include "proxy/redirect.h"
+#include "router/match/request_fields.h"
 #include "tls/server_context.h"
 
 namespace portico::proxy {
@@ -20,41 +21,19 @@ using http1::BodyFraming;
 
 namespace {
 
-// Value of cookie `name` in the request's Cookie fields, or "".
+// Value of cookie `name` in the request, read as the router reads it (so a split or hash key
+// and a route condition agree), or "".
 std::string_view findCookie(const http1::RequestHead& req, std::string_view name) {
-  for (uint32_t i = 0; i < req.header_count; ++i) {
-    const http1::Header& h = req.headers[i];
-    if (h.name.size() != 6 || !http::equalsIgnoreCase(h.name, "cookie")) continue;
-    std::string_view v = h.value;
-    while (!v.empty()) {
-      size_t semi = v.find(';');
-      std::string_view pair = v.substr(0, semi);
-      while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
-      size_t eq = pair.find('=');
-      if (eq != std::string_view::npos && pair.substr(0, eq) == name) return pair.substr(eq + 1);
-      if (semi == std::string_view::npos) break;
-      v.remove_prefix(semi + 1);
-    }
-  }
-  return {};
+  std::string_view v;
+  router::findCookie(router::viewOf(req, nullptr, nullptr), name, &v);
+  return v;
 }
 
+// Value of query parameter `name` in `target`, as the router reads it, or "".
 std::string_view findQueryParam(std::string_view target, std::string_view name) {
-  size_t q = target.find('?');
-  if (q == std::string_view::npos) return {};
-  std::string_view qs = target.substr(q + 1);
-  size_t hash = qs.find('#');
-  if (hash != std::string_view::npos) qs = qs.substr(0, hash);
-  while (!qs.empty()) {
-    size_t amp = qs.find('&');
-    std::string_view pair = qs.substr(0, amp);
-    size_t eq = pair.find('=');
-    if (pair.substr(0, eq) == name)
-      return eq == std::string_view::npos ? std::string_view("") : pair.substr(eq + 1);
-    if (amp == std::string_view::npos) break;
-    qs.remove_prefix(amp + 1);
-  }
-  return {};
+  std::string_view v;
+  router::findQueryParam(router::targetQuery(target), name, &v);
+  return v;
 }
 
 }  // namespace
@@ -292,12 +271,9 @@ int DownstreamConnection::pickHost(int exclude) {
       case config::LoadBalancing::KeySource::Query:
         key = findQueryParam(heads_->req.target, lb.key_name);
         break;
-      case config::LoadBalancing::KeySource::Path: {
-        key = heads_->req.target;
-        size_t q = key.find('?');
-        if (q != std::string_view::npos) key = key.substr(0, q);
+      case config::LoadBalancing::KeySource::Path:
+        key = router::targetPath(heads_->req.target);
         break;
-      }
     }
     if (!key.empty()) {
       ctx.hash = upstream::lb::hashKey(key);
