@@ -3,24 +3,14 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-#include <cstring>
-
 #include "config/units.h"
+#include "net/address.h"
 
 namespace portico::config {
 namespace {
 
 void setError(std::string* error, std::string message) {
   if (error != nullptr) *error = std::move(message);
-}
-
-// inet_pton wants a NUL-terminated string.
-bool parseIp(int family, std::string_view text, void* out) {
-  char buf[INET6_ADDRSTRLEN + 1];
-  if (text.empty() || text.size() >= sizeof(buf)) return false;
-  std::memcpy(buf, text.data(), text.size());
-  buf[text.size()] = '\0';
-  return inet_pton(family, buf, out) == 1;
 }
 
 }  // namespace
@@ -43,7 +33,7 @@ std::optional<HostPort> parseHostPort(std::string_view text, std::string* error)
     }
     port = rest.substr(1);
     in6_addr a6;
-    if (!parseIp(AF_INET6, host, &a6)) {
+    if (!net::parseIp(AF_INET6, host, &a6)) {
       setError(error, "invalid address " + quoted + ": '" + std::string(host) +
                           "' is not an IPv6 address");
       return std::nullopt;
@@ -66,7 +56,7 @@ std::optional<HostPort> parseHostPort(std::string_view text, std::string* error)
       hp.kind = HostPort::Kind::Any;
     } else if (host == "localhost") {
       hp.kind = HostPort::Kind::Localhost;
-    } else if (parseIp(AF_INET, host, &a4)) {
+    } else if (net::parseIp(AF_INET, host, &a4)) {
       hp.kind = HostPort::Kind::IPv4;
     } else {
       setError(error, "invalid address " + quoted + ": host '" + std::string(host) +

@@ -11,6 +11,14 @@
 
 namespace portico::net {
 
+bool parseIp(int family, std::string_view text, void* out) {
+  char buf[INET6_ADDRSTRLEN + 1];  // inet_pton wants a NUL-terminated string
+  if (text.empty() || text.size() >= sizeof(buf)) return false;
+  std::memcpy(buf, text.data(), text.size());
+  buf[text.size()] = '\0';
+  return inet_pton(family, buf, out) == 1;
+}
+
 std::string Address::ipString() const {
   char buf[INET6_ADDRSTRLEN] = {};
   if (ss.sa.sa_family == AF_INET) {

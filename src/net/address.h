@@ -27,6 +27,10 @@ struct Address {
   std::string ipString() const;
 };
 
+// Parses an IP literal of `family` (AF_INET: "1.2.3.4", AF_INET6: "::1", no brackets) into
+// `out` (an in_addr or in6_addr). False when `text` is not one.
+bool parseIp(int family, std::string_view text, void* out);
+
 // Parses "host:port" where host is an IPv4 literal, "[v6]", "localhost" or empty (0.0.0.0).
 // Returns false when it does not parse or the port is not 1-65535.
 bool parseAddress(std::string_view text, Address& out);

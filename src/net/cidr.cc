@@ -5,6 +5,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "net/address.h"
+
 namespace portico::net {
 namespace {
 
@@ -32,14 +34,6 @@ void split4(const in_addr& a, uint64_t* hi, uint64_t* lo) noexcept {
 // Mask with the top `bits` (0-64) bits set.
 uint64_t topBits(unsigned bits) noexcept {
   return bits == 0 ? 0 : ~uint64_t{0} << (64 - bits);
-}
-
-bool parseIp(int family, std::string_view text, void* out) {
-  char buf[INET6_ADDRSTRLEN + 1];
-  if (text.empty() || text.size() >= sizeof(buf)) return false;
-  std::memcpy(buf, text.data(), text.size());
-  buf[text.size()] = '\0';
-  return inet_pton(family, buf, out) == 1;
 }
 
 }  // namespace
