@@ -438,6 +438,44 @@ class EchoBackend:
         self._control("/__reset")
 
 
+def start_nginx(d, port, http_body, timeout=10.0, error_level="warn"):
+    """Starts Debian's nginx in the foreground with d/nginx.conf: one worker (as root when we
+    are root), pid, logs and temp files under d, access log off, `http_body` inside http {}.
+    Waits until `port` accepts; returns the Popen (stderr goes to d/nginx.stderr)."""
+    user = "user root;\n" if os.geteuid() == 0 else ""
+    conf = d / "nginx.conf"
+    conf.write_text("""
+worker_processes 1;
+%(user)s
+pid %(d)s/nginx.pid;
+error_log %(d)s/error.log %(level)s;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path %(d)s/client_body;
+  proxy_temp_path %(d)s/proxy;
+  fastcgi_temp_path %(d)s/fastcgi;
+  uwsgi_temp_path %(d)s/uwsgi;
+  scgi_temp_path %(d)s/scgi;
+%(body)s
+}
+""" % {"d": d, "user": user, "level": error_level, "body": http_body})
+    err = open(d / "nginx.stderr", "ab")
+    proc = subprocess.Popen(
+        [NGINX_BIN, "-p", str(d), "-c", str(conf), "-e", str(d / "error.log"),
+         "-g", "daemon off;"],
+        stdout=subprocess.DEVNULL, stderr=err, stdin=subprocess.DEVNULL,
+        start_new_session=True)
+    err.close()  # the child has its own copy
+    deadline = time.monotonic() + timeout
+    while not port_accepts(port):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise E2EError("nginx failed to start: %s %s" % (
+                tail(d / "nginx.stderr"), tail(d / "error.log")))
+        time.sleep(0.02)
+    return proc
+
+
 class NginxBackend:
     """Debian's nginx with a generated config, everything under workdir."""
 
@@ -460,22 +498,8 @@ class NginxBackend:
         if self.big_bytes:
             with open(www / "big.bin", "wb") as f:  # sparse: no disk used
                 f.truncate(self.big_bytes)
-        user = "user root;\n" if os.geteuid() == 0 else ""
-        conf = d / "nginx.conf"
-        conf.write_text("""
-worker_processes 1;
-%(user)s
-pid %(d)s/nginx.pid;
-error_log %(d)s/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
+        self.proc = start_nginx(d, self.port, """
   default_type application/octet-stream;
-  client_body_temp_path %(d)s/client_body;
-  proxy_temp_path %(d)s/proxy;
-  fastcgi_temp_path %(d)s/fastcgi;
-  uwsgi_temp_path %(d)s/uwsgi;
-  scgi_temp_path %(d)s/scgi;
   sendfile on;
   tcp_nopush on;
   keepalive_requests 1000;
@@ -486,20 +510,7 @@ http {
     location = /ok { default_type text/plain; return 200 "ok\\n"; }
     location / { }
   }
-}
-""" % {"d": d, "port": self.port, "user": user})
-        self._err = open(d / "nginx.stderr", "ab")
-        self.proc = subprocess.Popen(
-            [NGINX_BIN, "-p", str(d), "-c", str(conf), "-e", str(d / "error.log"),
-             "-g", "daemon off;"],
-            stdout=subprocess.DEVNULL, stderr=self._err, stdin=subprocess.DEVNULL,
-            start_new_session=True)
-        deadline = time.monotonic() + timeout
-        while not port_accepts(self.port):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise E2EError("nginx failed to start: %s %s" % (
-                    tail(d / "nginx.stderr"), tail(d / "error.log")))
-            time.sleep(0.02)
+""" % {"d": d, "port": self.port}, timeout=timeout)
         return self
 
     def stop(self):

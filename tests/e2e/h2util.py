@@ -21,7 +21,7 @@ from pathlib import Path
 
 import hpack
 
-from e2elib import (ClosingSocket, E2EError, free_port, make_config, port_accepts,
+from e2elib import (ClosingSocket, E2EError, free_port, make_config, start_nginx,
                     stop_process)
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
@@ -903,19 +903,7 @@ class NginxH2:
         self.proc = None
 
     def start(self, timeout=10.0):
-        d = self.dir
-        user = "user root;\n" if os.geteuid() == 0 else ""
-        conf = d / "nginx.conf"
-        conf.write_text("""
-worker_processes 1;
-%(user)s
-pid %(d)s/nginx.pid;
-error_log %(d)s/error.log info;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path %(d)s/cb; proxy_temp_path %(d)s/px; fastcgi_temp_path %(d)s/fc;
-  uwsgi_temp_path %(d)s/uw; scgi_temp_path %(d)s/sc;
+        self.proc = start_nginx(self.dir, self.port, """
   client_max_body_size 0;
   server {
     listen 127.0.0.1:%(port)d %(ssl)s http2;
@@ -930,21 +918,10 @@ http {
       proxy_set_header X-Upstream-Protocol $server_protocol;
     }
   }
-}
-""" % {"d": d, "port": self.port, "b": self.backend_addr, "user": user,
-       "fixed": self.FIXED_BODY,
+""" % {"port": self.port, "b": self.backend_addr, "fixed": self.FIXED_BODY,
        "ssl": "ssl" if self.tls else "",
        "certs": ("ssl_certificate %s; ssl_certificate_key %s;" % tuple(self.tls))
-       if self.tls else ""})
-        self.proc = subprocess.Popen(
-            ["/usr/sbin/nginx", "-p", str(d), "-c", str(conf), "-e", str(d / "error.log"),
-             "-g", "daemon off;"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            stdin=subprocess.DEVNULL, start_new_session=True)
-        deadline = time.monotonic() + timeout
-        while not port_accepts(self.port):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise E2EError("nginx failed to start")
-            time.sleep(0.02)
+       if self.tls else ""}, timeout=timeout, error_level="info")
         return self
 
     def stop(self):
