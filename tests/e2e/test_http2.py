@@ -575,9 +575,12 @@ def test_upstream_h2c_cluster_multiplexes(upstream_env):
 def test_upstream_h2_response_reaches_http1_client_in_one_write(procs, upstream_env, tmp_path):
     """A response from an HTTP/2 backend whose head and body arrive in one read goes to an
     HTTP/1.1 client in one write: the exchange hears of the stream's news after the session
-    has fed its codec the whole read, not once for the head and again for the body. Watched
-    with strace on a one-worker portico; nginx answers /fixed itself, HEADERS and DATA in one
-    write."""
+    has fed its codec the whole read, not once for the head and again for the body. And a
+    finished stream is not reset: portico used to send RST_STREAM(CANCEL) after every
+    response (the exchange ended inside nghttp2's callbacks, before the stream was closed).
+    Watched with strace on a one-worker portico; nginx answers /fixed itself, HEADERS and DATA
+    in one write."""
+    import codecs
     from h2util import NginxH2
     port = free_port()
     p = procs.portico(h2_config(port, {"h2b": {
@@ -585,7 +588,7 @@ def test_upstream_h2_response_reaches_http1_client_in_one_write(procs, upstream_
     with HttpConn(port) as c:  # the upstream session exists before strace looks
         assert c.request("GET", "/warm").status == 200
     log = tmp_path / "strace.txt"
-    tracer = subprocess.Popen(["strace", "-f", "-qq", "-s", "12", "-e",
+    tracer = subprocess.Popen(["strace", "-f", "-qq", "-s", "4096", "-e",
                                "trace=write,writev,sendto,sendmsg", "-o", str(log),
                                "-p", str(p.pid)], stderr=subprocess.PIPE)
     try:
@@ -608,6 +611,19 @@ def test_upstream_h2_response_reaches_http1_client_in_one_write(procs, upstream_
                     if re.search(r'(write|send\w*)\(\d+, "%s' % NginxH2.FIXED_BODY[:8], ln)]
     assert len(heads) >= 10, text[-2000:]
     assert not bodies_alone, "a body left in a write of its own:\n" + "\n".join(bodies_alone)
+    # The frames portico wrote to nginx (writes that start like a frame header, not HTTP/1.1).
+    frames = []
+    for m in re.finditer(r'(?:write|sendto)\(\d+, "((?:[^"\\]|\\.)*)"', text):
+        if not m.group(1).startswith("\\0"):
+            continue
+        data = codecs.escape_decode(m.group(1).encode("latin-1"))[0]
+        at = 0
+        while at + 9 <= len(data):
+            frames.append((data[at + 3], int.from_bytes(data[at + 5:at + 9], "big")))
+            at += 9 + int.from_bytes(data[at:at + 3], "big")
+    assert sum(1 for t, _ in frames if t == 0x1) >= 10, frames  # the requests' HEADERS
+    resets = [sid for t, sid in frames if t == 0x3]
+    assert not resets, "finished streams were reset: %s" % resets
 
 
 def test_upstream_h2_tls_health_checks_are_http2(procs, pki):
