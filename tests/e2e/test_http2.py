@@ -8,6 +8,7 @@ import os
 import re
 import signal
 import subprocess
+import threading
 import time
 import zlib
 
@@ -627,6 +628,118 @@ def test_upstream_h2_response_reaches_http1_client_in_one_write(procs, upstream_
     assert sum(1 for t, _ in frames if t == 0x1) >= 10, frames  # the requests' HEADERS
     resets = [sid for t, sid in frames if t == 0x3]
     assert not resets, "finished streams were reset: %s" % resets
+
+
+class LateEndH2Backend:
+    """An h2c server (python3-h2) that answers every request with HEADERS (content-length) and
+    one DATA frame carrying the whole body, and ends the stream only `delay` seconds later
+    with an empty DATA frame, as a proxying server may (never, with delay None). Records the
+    RST_STREAMs it receives."""
+
+    BODY = b"late end of stream " * 10
+
+    def __init__(self, delay=0.3):
+        import socket
+        self.delay = delay
+        self.resets = []
+        self.requests = 0
+        self.lsock = socket.socket()
+        self.lsock.bind(("127.0.0.1", 0))
+        self.lsock.listen(8)
+        self.port = self.lsock.getsockname()[1]
+        self.closing = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while not self.closing:
+            try:
+                s, _ = self.lsock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(s,), daemon=True).start()
+
+    def _serve(self, sock):
+        import h2.config
+        import h2.connection
+        import h2.events
+        conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=False))
+        conn.initiate_connection()
+        sock.sendall(conn.data_to_send())
+        sock.settimeout(0.02)
+        pending = []  # (deadline, stream id)
+        while not self.closing:
+            now = time.monotonic()
+            for due, sid in [p for p in pending if p[0] <= now]:
+                pending.remove((due, sid))
+                try:
+                    conn.end_stream(sid)
+                except Exception:  # reset meanwhile
+                    pass
+            try:
+                data = sock.recv(65536)
+                if not data:
+                    break
+            except TimeoutError:
+                data = b""
+            except OSError:
+                break
+            for ev in conn.receive_data(data) if data else ():
+                if isinstance(ev, h2.events.RequestReceived):
+                    self.requests += 1
+                    conn.send_headers(ev.stream_id, [(":status", "200"),
+                                                     ("content-length", str(len(self.BODY)))])
+                    conn.send_data(ev.stream_id, self.BODY)
+                    if self.delay is not None:
+                        pending.append((time.monotonic() + self.delay, ev.stream_id))
+                elif isinstance(ev, h2.events.StreamReset):
+                    self.resets.append((ev.stream_id, ev.error_code))
+            out = conn.data_to_send()
+            if out:
+                sock.sendall(out)
+        sock.close()
+
+    def stop(self):
+        self.closing = True
+        self.lsock.close()
+
+
+def test_upstream_h2_response_complete_by_length_is_not_reset(procs):
+    """An HTTP/2 backend that ends its stream after the last body byte (a separate empty DATA
+    frame with END_STREAM): the exchange ends when the content-length is complete, and the
+    stream must then be left to finish, not cancelled with RST_STREAM."""
+    b = LateEndH2Backend()
+    try:
+        port = free_port()
+        procs.portico(h2_config(port, {"late": {
+            "servers": ["127.0.0.1:%d" % b.port], "protocol": "h2"}}, workers=1))
+        with HttpConn(port) as c:
+            for i in range(5):
+                r = c.request("GET", "/late-%d" % i)
+                assert r.status == 200 and r.body == LateEndH2Backend.BODY, r
+        wait_for(lambda: b.requests == 5, timeout=10, msg="5 requests at the backend")
+        time.sleep(2 * b.delay)  # the stream ends the backend still has to send
+        assert not b.resets, "complete responses were cancelled: %r" % b.resets
+    finally:
+        b.stop()
+
+
+def test_upstream_h2_stream_never_ended_is_cancelled_later(procs):
+    """A backend that never ends a stream whose response was complete by length: portico
+    cancels the stream after a while (about a second), so such streams cannot hold the
+    session's stream slots for good."""
+    b = LateEndH2Backend(delay=None)
+    try:
+        port = free_port()
+        procs.portico(h2_config(port, {"late": {
+            "servers": ["127.0.0.1:%d" % b.port], "protocol": "h2"}}, workers=1))
+        with HttpConn(port) as c:
+            for i in range(3):
+                r = c.request("GET", "/never-%d" % i)
+                assert r.status == 200 and r.body == LateEndH2Backend.BODY, r
+        wait_for(lambda: len(b.resets) == 3, timeout=10, msg="the 3 streams cancelled")
+        assert all(code == 8 for _, code in b.resets), b.resets  # CANCEL
+    finally:
+        b.stop()
 
 
 def test_upstream_h2_tls_health_checks_are_http2(procs, pki):

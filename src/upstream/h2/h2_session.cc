@@ -66,6 +66,7 @@ void H2Session::adopt(event::Loop& loop, HostPool& pool, UpstreamConnection& con
 H2Session::H2Session(event::Loop& loop, HostPool& pool)
     : loop_(loop), pool_(&pool), bp_(*pool.buffers) {
   timer_.setCallback(&H2Session::onTimer, this);
+  await_timer_.setCallback(&H2Session::onAwaitTimer, this);
   http2::Limits limits;
   codec_ = std::make_unique<http2::Http2ClientCodec>(bp_, *this, limits);
 }
@@ -266,6 +267,28 @@ void H2Session::startWaiting() {
   }
 }
 
+void H2Session::awaitEnd(int32_t id) {
+  awaiting_end_.emplace_back(loop_.nowMs() + kAwaitEndMs, id);
+  if (!await_timer_.armed()) loop_.timers().arm(await_timer_, kAwaitEndMs);
+}
+
+void H2Session::onAwaitTimer(void* self) {
+  auto* s = static_cast<H2Session*>(self);
+  if (s->closed_) return;
+  const uint64_t now = s->loop_.nowMs();
+  bool reset = false;
+  while (!s->awaiting_end_.empty() && s->awaiting_end_.front().first <= now) {
+    s->codec_->resetStream(s->awaiting_end_.front().second, NGHTTP2_CANCEL);  // no-op if closed
+    s->awaiting_end_.pop_front();
+    reset = true;
+  }
+  if (!s->awaiting_end_.empty()) {
+    const uint64_t due = s->awaiting_end_.front().first;
+    s->loop_.timers().arm(s->await_timer_, static_cast<uint32_t>(due > now ? due - now : 1));
+  }
+  if (reset) s->scheduleFlush();
+}
+
 bool H2Session::deferNotify(H2UpstreamStream* s) {
   if (!feeding_) return false;
   if (std::find(to_notify_.begin(), to_notify_.end(), s) == to_notify_.end())
@@ -387,6 +410,7 @@ void H2Session::close() {
   deleted_ = true;
   closed_ = true;
   timer_.cancel();
+  await_timer_.cancel();
   if (pool_ && pool_->h2_session == this) pool_->h2_session = nullptr;
   pool_ = nullptr;
   std::vector<H2UpstreamStream*> streams;

@@ -50,6 +50,11 @@ class H2Session final : public event::IoHandler,
   // feed is done, so a response head and the body bytes that came with it reach the exchange
   // together (one write to an HTTP/1 client, not two). False when not feeding: tell it now.
   bool deferNotify(H2UpstreamStream* s);
+  // The exchange of stream `id` ended with its response complete by length before the server
+  // ended the stream: the stream is left to finish, and cancelled (RST_STREAM) only if the
+  // server has not ended it within kAwaitEndMs, so it cannot hold a stream slot for good.
+  void awaitEnd(int32_t id);
+  static constexpr uint32_t kAwaitEndMs = 1000;
   // The stream is going away (its exchange ended): forget it everywhere.
   void forget(H2UpstreamStream* s);
 
@@ -77,6 +82,8 @@ class H2Session final : public event::IoHandler,
   void deliverNotifications();
   void armTimer();
   static void onTimer(void* self);
+  // Cancels the streams awaitEnd() waited for longer than kAwaitEndMs (no-op for closed ones).
+  static void onAwaitTimer(void* self);
   // Fails every stream and closes; `why` is logged.
   void fail(const char* why);
   void close();
@@ -91,6 +98,8 @@ class H2Session final : public event::IoHandler,
   std::unordered_map<int32_t, H2UpstreamStream*> by_id_;
   std::deque<H2UpstreamStream*> waiting_;
   std::vector<H2UpstreamStream*> to_notify_;  // see deferNotify(); null: forgotten meanwhile
+  std::deque<std::pair<uint64_t, int32_t>> awaiting_end_;  // (deadline ms, stream id), FIFO
+  event::Timer await_timer_;
   buffer::Buffer in_;
   buffer::Buffer out_;
   event::Timer timer_;

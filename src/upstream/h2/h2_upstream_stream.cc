@@ -2,6 +2,7 @@
 
 #include <nghttp2/nghttp2.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -129,6 +130,9 @@ void H2UpstreamStream::onHead(http::ResponseHead&& head, bool end_stream) {
     http::bridge::appendResponseHead(head, true, recvbuf_);
   } else {
     chunked_ = http::bridge::appendResponseHead(head, end_stream, recvbuf_);
+    const bool bodyless =
+        head_.method_id == http::Method::Head || head.status == 204 || head.status == 304;
+    if (!chunked_ && !bodyless && head.content_length > 0) body_left_ = head.content_length;
     if (end_stream) resp_done_ = true;
   }
   conn_->can_read = true;
@@ -141,6 +145,10 @@ void H2UpstreamStream::onData(std::span<const uint8_t> data, bool end_stream) {
   else
     recvbuf_.append(reinterpret_cast<const char*>(data.data()), data.size());
   unconsumed_ += data.size();
+  if (body_left_ > 0) {
+    body_left_ -= std::min<int64_t>(body_left_, static_cast<int64_t>(data.size()));
+    if (body_left_ == 0) resp_done_ = true;  // complete by length; END_STREAM may follow
+  }
   if (end_stream) {
     if (chunked_) http::bridge::appendLastChunk(nullptr, recvbuf_);
     resp_done_ = true;
@@ -226,9 +234,13 @@ void H2UpstreamStream::onWritable() {
 
 void H2UpstreamStream::virtualClose(bool clean) {
   if (session_) {
-    if (id_ > 0 && !closed_ && !(clean && resp_done_ && req_ == Req::Done)) {
-      session_->codec().resetStream(id_, NGHTTP2_CANCEL);
-      session_->scheduleFlush();
+    if (id_ > 0 && !closed_) {
+      if (clean && resp_done_ && req_ == Req::Done) {
+        session_->awaitEnd(id_);  // complete by length: the server ends the stream itself
+      } else {
+        session_->codec().resetStream(id_, NGHTTP2_CANCEL);
+        session_->scheduleFlush();
+      }
     }
     session_->forget(this);
   }

@@ -67,6 +67,10 @@ class H2UpstreamStream final : public net::VirtualPeer, private http::bridge::Bo
   size_t recv_off_ = 0;
   size_t unconsumed_ = 0;
   bool chunked_ = false;
+  // Body bytes the final head's content-length still announces (-1: none announced, or a
+  // response without a body). At 0 the response is complete even before END_STREAM, so the
+  // exchange may end without the stream being cancelled.
+  int64_t body_left_ = -1;
   bool resp_done_ = false;
   bool closed_ = false;  // the codec is done with the stream
 };
