@@ -643,6 +643,7 @@ class LateEndH2Backend:
         self.delay = delay
         self.resets = []
         self.requests = 0
+        self.ended = 0  # streams this server ended
         self.lsock = socket.socket()
         self.lsock.bind(("127.0.0.1", 0))
         self.lsock.listen(8)
@@ -673,6 +674,7 @@ class LateEndH2Backend:
                 pending.remove((due, sid))
                 try:
                     conn.end_stream(sid)
+                    self.ended += 1
                 except Exception:  # reset meanwhile
                     pass
             try:
@@ -703,21 +705,27 @@ class LateEndH2Backend:
         self.lsock.close()
 
 
+def late_end_requests(procs, backend, n):
+    """Sends n GETs through a one-worker portico to `backend` over one keep-alive HTTP/1.1
+    connection; each response is complete by its content-length."""
+    port = free_port()
+    procs.portico(h2_config(port, {"late": {
+        "servers": ["127.0.0.1:%d" % backend.port], "protocol": "h2"}}, workers=1))
+    with HttpConn(port) as c:
+        for i in range(n):
+            r = c.request("GET", "/late-%d" % i)
+            assert r.status == 200 and r.body == LateEndH2Backend.BODY, r
+
+
 def test_upstream_h2_response_complete_by_length_is_not_reset(procs):
     """An HTTP/2 backend that ends its stream after the last body byte (a separate empty DATA
     frame with END_STREAM): the exchange ends when the content-length is complete, and the
-    stream must then be left to finish, not cancelled with RST_STREAM."""
+    stream must then be left to finish, not cancelled with RST_STREAM (which portico sends,
+    if at all, when the exchange ends: before the backend ends the stream)."""
     b = LateEndH2Backend()
     try:
-        port = free_port()
-        procs.portico(h2_config(port, {"late": {
-            "servers": ["127.0.0.1:%d" % b.port], "protocol": "h2"}}, workers=1))
-        with HttpConn(port) as c:
-            for i in range(5):
-                r = c.request("GET", "/late-%d" % i)
-                assert r.status == 200 and r.body == LateEndH2Backend.BODY, r
-        wait_for(lambda: b.requests == 5, timeout=10, msg="5 requests at the backend")
-        time.sleep(2 * b.delay)  # the stream ends the backend still has to send
+        late_end_requests(procs, b, 5)
+        wait_for(lambda: b.ended + len(b.resets) == 5, timeout=10, msg="5 streams settled")
         assert not b.resets, "complete responses were cancelled: %r" % b.resets
     finally:
         b.stop()
@@ -729,13 +737,7 @@ def test_upstream_h2_stream_never_ended_is_cancelled_later(procs):
     session's stream slots for good."""
     b = LateEndH2Backend(delay=None)
     try:
-        port = free_port()
-        procs.portico(h2_config(port, {"late": {
-            "servers": ["127.0.0.1:%d" % b.port], "protocol": "h2"}}, workers=1))
-        with HttpConn(port) as c:
-            for i in range(3):
-                r = c.request("GET", "/never-%d" % i)
-                assert r.status == 200 and r.body == LateEndH2Backend.BODY, r
+        late_end_requests(procs, b, 3)
         wait_for(lambda: len(b.resets) == 3, timeout=10, msg="the 3 streams cancelled")
         assert all(code == 8 for _, code in b.resets), b.resets  # CANCEL
     finally:
