@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 
 // Parses `PROG LISTEN_PORT BACKEND_PORT` followed by `nextra` more arguments (named in
@@ -40,4 +41,16 @@ static int floor_listen_args(int argc, char** argv, int nextra, const char* extr
 // floor_listen_args for exactly `PROG LISTEN_PORT BACKEND_PORT`.
 static inline int floor_listen(int argc, char** argv, int type_flags, struct sockaddr_in* backend) {
   return floor_listen_args(argc, argv, 0, "", type_flags, backend);
+}
+
+// An epoll instance with the listening socket `lfd` registered (level-triggered EPOLLIN,
+// data.ptr NULL: the event loops tell it from their connections by that). Exits on error.
+static inline int floor_epoll(int lfd) {
+  int epfd = epoll_create1(0);
+  struct epoll_event lev = {.events = EPOLLIN, .data.ptr = NULL};
+  if (epfd < 0 || epoll_ctl(epfd, EPOLL_CTL_ADD, lfd, &lev) < 0) {
+    perror("epoll");
+    exit(1);
+  }
+  return epfd;
 }

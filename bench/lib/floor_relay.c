@@ -170,9 +170,7 @@ static void accept_one(int lfd) {
 
 int main(int argc, char** argv) {
   int lfd = floor_listen(argc, argv, SOCK_NONBLOCK, &backend_addr);
-  if ((epfd = epoll_create1(0)) < 0) die("epoll_create1");
-  struct epoll_event lev = {.events = EPOLLIN, .data.ptr = NULL};
-  if (epoll_ctl(epfd, EPOLL_CTL_ADD, lfd, &lev) < 0) die("epoll_ctl");
+  epfd = floor_epoll(lfd);
 
   struct epoll_event evs[MAX_EVENTS];
   for (;;) {

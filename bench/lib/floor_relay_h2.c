@@ -678,9 +678,7 @@ static void setup(const char* cert, const char* key) {
 int main(int argc, char** argv) {
   int lfd = floor_listen_args(argc, argv, 2, "CERT_PEM KEY_PEM", SOCK_NONBLOCK, &backend_addr);
   setup(argv[3], argv[4]);
-  if ((epfd = epoll_create1(0)) < 0) die("epoll_create1");
-  struct epoll_event lev = {.events = EPOLLIN, .data.ptr = NULL};
-  if (epoll_ctl(epfd, EPOLL_CTL_ADD, lfd, &lev) < 0) die("epoll_ctl");
+  epfd = floor_epoll(lfd);
 
   struct epoll_event evs[MAX_EVENTS];
   for (;;) {

@@ -2,26 +2,18 @@
 // g++), so the invariants checked by the fuzzer hold for the corpus in every unit-test run.
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <vector>
 
 #include "../../../../fuzz/http2_client_fuzz_target.h"
+#include "../../fuzz_corpus.h"
 
 namespace portico::http2 {
 namespace {
 
 std::vector<std::string> seeds() {
-  const std::filesystem::path dir =
-      std::filesystem::path(PORTICO_SOURCE_DIR) / "fuzz" / "corpus" / "http2_client";
   std::vector<std::string> out;
-  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-    if (!entry.is_regular_file()) continue;
-    std::ifstream f(entry.path(), std::ios::binary);
-    out.emplace_back((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  }
+  for (auto& seed : testing::corpusSeeds("http2_client")) out.push_back(std::move(seed.bytes));
   return out;
 }
 

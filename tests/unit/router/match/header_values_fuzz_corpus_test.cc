@@ -3,32 +3,21 @@
 // X-Forwarded-For and Content-Type parsing, with the fuzzer's invariants, on every unit-test run.
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <fstream>
-#include <iterator>
-#include <string>
-
 #include "../../../../fuzz/header_values_fuzz_target.h"
+#include "../../fuzz_corpus.h"
 
 namespace portico::router {
 namespace {
 
 TEST(HeaderValuesFuzzCorpus, ReplaysEverySeed) {
-  const std::filesystem::path dir =
-      std::filesystem::path(PORTICO_SOURCE_DIR) / "fuzz" / "corpus" / "header_values";
-  ASSERT_TRUE(std::filesystem::is_directory(dir)) << dir;
-  size_t files = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-    if (!entry.is_regular_file()) continue;
-    std::ifstream f(entry.path(), std::ios::binary);
-    const std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-    SCOPED_TRACE(entry.path().string());
-    EXPECT_EQ(fuzz::portico_fuzz_header_values(reinterpret_cast<const uint8_t*>(bytes.data()),
-                                               bytes.size()),
+  const auto seeds = testing::corpusSeeds("header_values");
+  for (const auto& seed : seeds) {
+    SCOPED_TRACE(seed.path);
+    EXPECT_EQ(fuzz::portico_fuzz_header_values(reinterpret_cast<const uint8_t*>(seed.bytes.data()),
+                                               seed.bytes.size()),
               0);
-    ++files;
   }
-  EXPECT_GE(files, 6u);
+  EXPECT_GE(seeds.size(), 6u);
 }
 
 TEST(HeaderValuesFuzzCorpus, EmptyAndTinyInputs) {
